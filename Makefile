@@ -1,0 +1,46 @@
+# imitation-pipeline: `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-slow test-all lint bench sweep record-demos clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	$(PY) -m pip install -q -c constraints.txt torch==2.13.0
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv (torch pinned to 2.13.0 CPU) and install everything editable
+
+run: $(STAMP) ## run the main job on the built-in default data
+	$(PY) -m imitation_pipeline
+
+test: $(STAMP) ## install if needed, then run the test suite (slow tests excluded)
+	$(PY) -m pytest -q
+
+test-slow: $(STAMP) ## run only the tests marked slow
+	$(PY) -m pytest -q -m slow
+
+test-all: $(STAMP) ## run every test, slow ones included
+	$(PY) -m pytest -q -m ""
+
+lint: $(STAMP) ## ruff check
+	$(PY) -m ruff check src envs recorders tests benchmarks
+
+bench: $(STAMP) ## speed benchmarks (figures printed as ratios against references measured in the same run)
+	$(PY) -m benchmarks
+
+clean: ## remove caches and run outputs (keeps .venv)
+	rm -rf outputs multirun/* .pytest_cache .ruff_cache build *.egg-info src/*.egg-info
+	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
+	touch multirun/.gitkeep

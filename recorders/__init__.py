@@ -1,0 +1,1 @@
+"""Demonstration recorders: keyboard (pygame) and programmatic, writing compact replays or NPZ episodes."""

@@ -1,0 +1,53 @@
+"""Architecture schemas (the `arch` group). Every arch builds an SB3 features extractor; the policy
+and value MLPs on top are SB3's ActorCriticPolicy, sized by `net_arch_pi` / `net_arch_vf`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from omegaconf import MISSING
+
+
+@dataclass
+class ArchConfig:
+    name: str = MISSING
+    features_dim: int = 256
+    net_arch_pi: list[int] = field(default_factory=lambda: [128, 128])
+    net_arch_vf: list[int] = field(default_factory=lambda: [128, 128])
+    activation: str = "relu"  # relu | tanh | gelu
+    modalities: list[str] = field(default_factory=lambda: ["player_frame", "game_state"])
+
+
+@dataclass
+class SimpleCNNConfig(ArchConfig):
+    channels: list[int] = field(default_factory=lambda: [32, 64, 64])
+
+
+@dataclass
+class ImpalaCNNConfig(ArchConfig):
+    channels: list[int] = field(default_factory=lambda: [16, 32, 32])
+    blocks_per_stage: int = 2
+
+
+@dataclass
+class HierarchicalConfig(ArchConfig):
+    local_channels: list[int] = field(default_factory=lambda: [32, 64])
+    global_channels: list[int] = field(default_factory=lambda: [16, 32])
+    state_hidden: int = 64
+    entity_hidden: int = 64
+    fusion_hidden: int = 256
+
+
+@dataclass
+class HGTConfig(ArchConfig):
+    hidden: int = 64
+    heads: int = 4
+    layers: int = 2
+
+
+ARCH_SCHEMAS = {
+    "simple_cnn": SimpleCNNConfig,
+    "impala_cnn": ImpalaCNNConfig,
+    "hierarchical": HierarchicalConfig,
+    "hgt": HGTConfig,
+}

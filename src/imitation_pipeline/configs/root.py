@@ -1,0 +1,25 @@
+"""The root config: which stage runs, the shared seed, the config groups, and one block per stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from omegaconf import MISSING
+
+from .stages import VerifyConfig
+
+
+@dataclass
+class RootConfig:
+    stage: str = MISSING  # set by the `stage` group (conf/stage/<name>.yaml)
+    seed: int = 0
+    run_dir: str = "${hydra:runtime.output_dir}"
+    # Config groups; each option is validated by its own schema (see configs/__init__.py).
+    arch: Any = MISSING
+    dataset: Any = MISSING
+    env: Any = MISSING
+    logger: Any = None
+    trainer: Any = MISSING
+    # Per-stage option blocks (always present, so `pipeline` can chain stages).
+    verify: VerifyConfig = field(default_factory=VerifyConfig)

@@ -1,0 +1,41 @@
+"""Trainer (Lightning) and logger schemas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from omegaconf import MISSING
+
+
+@dataclass
+class TrainerConfig:
+    accelerator: str = "cpu"
+    devices: int = 1
+    strategy: str = "auto"
+    num_nodes: int = 1
+    precision: str = "32-true"
+    max_epochs: int = 10
+    max_steps: int = -1
+    log_every_n_steps: int = 10
+    deterministic: bool = True
+    enable_progress_bar: bool = True
+
+
+@dataclass
+class LoggerConfig:
+    _target_: str = MISSING
+    save_dir: str = "${run_dir}"
+    name: str = "logs"
+
+
+@dataclass
+class WandbLoggerConfig:
+    _target_: str = "lightning.pytorch.loggers.WandbLogger"
+    save_dir: str = "${run_dir}"
+    project: str = "imitation-pipeline"
+    name: str | None = None
+    offline: bool = True  # WANDB_MODE=offline works without network
+
+
+TRAINER_SCHEMAS = {"trainer": TrainerConfig}
+LOGGER_SCHEMAS = {"logger": LoggerConfig, "wandb": WandbLoggerConfig}
