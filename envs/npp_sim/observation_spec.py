@@ -1,0 +1,104 @@
+"""The observation contract: which modalities exist, their shapes, dtypes and meaning.
+
+Policies size themselves from ``observation_space(modalities)``; the observation builder fills
+exactly these arrays. The space is a flat gymnasium ``Dict`` (SB3's MultiInputPolicy does not
+take nested dicts), so the graph is split into ``graph_*`` keys.
+
+Modalities (choose any subset with ``env.observation``):
+
+``player_frame``  uint8 (1, 84, 84): grayscale view centred on the ninja, 168x168 world px at 1/2 scale.
+``global_view``   uint8 (1, 100, 176): the whole 1056x600 px level at 1/6 scale.
+``game_state``    float32 (GAME_STATE_DIM,): ninja physics (see ``GAME_STATE_FIELDS``); never the
+                  current input (the label), so BC cannot copy it.
+``entities``      float32 (MAX_ENTITIES, ENTITY_FEATURES): one row per entity, row-major by entity
+                  order in the map; column 0 is 1.0 for a real row and 0.0 for padding.
+``graph``         the level graph with typed nodes and edges (for HGT):
+                  ``graph_node_feats`` float32 (MAX_NODES, NODE_FEATURES),
+                  ``graph_node_types`` uint8 (MAX_NODES,), ``graph_node_mask`` uint8 (MAX_NODES,),
+                  ``graph_edge_index`` int16 (2, MAX_EDGES) (source, target node rows),
+                  ``graph_edge_types`` uint8 (MAX_EDGES,), ``graph_edge_mask`` uint8 (MAX_EDGES,).
+                  Padding edges point 0 -> 0 and have mask 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+MODALITIES = ("player_frame", "global_view", "game_state", "entities", "graph")
+
+PLAYER_FRAME_SHAPE = (1, 84, 84)
+PLAYER_VIEW_PX = 168  # world pixels covered by the player frame (square, centred on the ninja)
+GLOBAL_VIEW_SHAPE = (1, 100, 176)
+GLOBAL_VIEW_SCALE = 6  # world px per global-view pixel
+
+GAME_STATE_FIELDS = (
+    "x_norm", "y_norm", "xspeed_norm", "yspeed_norm",
+    *(f"state_{i}" for i in range(10)),
+    "airborn", "walled",
+    "floor_normal_x", "floor_normal_y", "wall_normal_x", "ceiling_normal_y",
+    "jump_buffer", "floor_buffer", "wall_buffer", "launch_pad_buffer", "jump_duration",
+    "switch_activated", "time_remaining",
+    "to_switch_dx", "to_switch_dy", "to_exit_dx", "to_exit_dy",
+)  # fmt: skip
+GAME_STATE_DIM = len(GAME_STATE_FIELDS)
+
+MAX_ENTITIES = 64
+ENTITY_FIELDS = ("valid", "type_norm", "x_norm", "y_norm", "dx_norm", "dy_norm", "active", "state")
+ENTITY_FEATURES = len(ENTITY_FIELDS)
+
+# Graph: one node per non-solid 24-px cell of the inner 42x23 grid, one per entity, one for the ninja.
+NODE_TYPES = ("cell", "ninja", "exit_switch", "exit_door", "hazard", "gold", "door_or_switch", "other_entity")
+EDGE_TYPES = ("cell_horizontal", "cell_vertical", "entity_in_cell", "ninja_in_cell")
+MAX_NODES = 42 * 23 + MAX_ENTITIES + 1
+MAX_EDGES = 8192
+NODE_FEATURES = 6  # x_norm, y_norm, solid_neighbours/8, entity_state, active, is_padding (0/1)
+GRAPH_KEYS = (
+    "graph_node_feats",
+    "graph_node_types",
+    "graph_node_mask",
+    "graph_edge_index",
+    "graph_edge_types",
+    "graph_edge_mask",
+)
+
+
+def observation_keys(modalities: Sequence[str]) -> list[str]:
+    """The Dict keys for a list of modalities, in a fixed order."""
+    unknown = [m for m in modalities if m not in MODALITIES]
+    if unknown:
+        raise ValueError(f"unknown observation modality {unknown[0]!r}; known: {', '.join(MODALITIES)}")
+    keys: list[str] = []
+    for m in MODALITIES:
+        if m in modalities:
+            keys.extend(GRAPH_KEYS if m == "graph" else (m,))
+    return keys
+
+
+def observation_space(modalities: Sequence[str]):
+    """The gymnasium Dict space for the chosen modalities."""
+    import numpy as np
+    from gymnasium import spaces
+
+    parts: dict[str, spaces.Space] = {}
+    for key in observation_keys(modalities):
+        if key == "player_frame":
+            parts[key] = spaces.Box(0, 255, PLAYER_FRAME_SHAPE, np.uint8)
+        elif key == "global_view":
+            parts[key] = spaces.Box(0, 255, GLOBAL_VIEW_SHAPE, np.uint8)
+        elif key == "game_state":
+            parts[key] = spaces.Box(-np.inf, np.inf, (GAME_STATE_DIM,), np.float32)
+        elif key == "entities":
+            parts[key] = spaces.Box(-np.inf, np.inf, (MAX_ENTITIES, ENTITY_FEATURES), np.float32)
+        elif key == "graph_node_feats":
+            parts[key] = spaces.Box(-np.inf, np.inf, (MAX_NODES, NODE_FEATURES), np.float32)
+        elif key == "graph_node_types":
+            parts[key] = spaces.Box(0, len(NODE_TYPES) - 1, (MAX_NODES,), np.uint8)
+        elif key == "graph_node_mask":
+            parts[key] = spaces.Box(0, 1, (MAX_NODES,), np.uint8)
+        elif key == "graph_edge_index":
+            parts[key] = spaces.Box(0, MAX_NODES - 1, (2, MAX_EDGES), np.int16)
+        elif key == "graph_edge_types":
+            parts[key] = spaces.Box(0, len(EDGE_TYPES) - 1, (MAX_EDGES,), np.uint8)
+        elif key == "graph_edge_mask":
+            parts[key] = spaces.Box(0, 1, (MAX_EDGES,), np.uint8)
+    return spaces.Dict(parts)
