@@ -1,0 +1,186 @@
+"""Parsing of raw N++ map data into plain numpy arrays (:class:`LevelData`).
+
+Layout of the map data (all offsets in bytes):
+
+* 0-183: header (name etc.), not used by the physics.
+* 184-1149: 966 tile ids, 42 columns x 23 rows, row-major. The simulator wraps this inner grid in a
+  one-tile solid border, giving a 44 x 25 grid where inner tile (x, y) becomes cell (x+1, y+1).
+* 1150-1229: 40 little-endian uint16 entity counts indexed by type. Only two are consulted: the
+  number of exit doors (byte 1156, used to pair each door with its switch record) and the low byte
+  of the death-ball count (byte 1200, which limits ball-vs-ball bounces).
+* 1230-end: entity records of 5 bytes (type, x, y, orientation, mode); x and y are in 6-px units.
+  The first record is the ninja spawn. Locked doors (6) and trap doors (8) carry their switch
+  position in the following bytes (+6, +7) and occupy 10 bytes when byte +7 is non-zero and bytes
+  +8, +9 are zero (door record + switch record), 9 bytes otherwise. An exit door (3) takes its
+  switch position from the record ``5 * exit_door_count`` bytes further on.
+
+Entity types the simulator does not model are skipped with a :func:`warnings.warn`; type-0
+records after the first, and the stand-alone switch records (4, 7, 9), are skipped silently.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import MapFormatError
+
+TILE_OFFSET = 184
+COUNTS_OFFSET = 1150
+ENTITY_OFFSET = 1230
+INNER_W, INNER_H = 42, 23
+GRID_W, GRID_H = 44, 25
+MIN_MAP_BYTES = ENTITY_OFFSET + 4  # the spawn record's x, y and facing bytes must exist
+
+#: entity types with a simulated behaviour
+SUPPORTED_TYPES = frozenset({1, 2, 3, 5, 6, 8, 10, 11, 14, 17, 20, 21, 24, 25, 26, 28})
+#: records that are consumed as part of another entity (ninja spawn, switch records)
+SILENT_TYPES = frozenset({0, 4, 7, 9})
+
+ENTITY_NAMES = {
+    1: "mine", 2: "gold", 3: "exit door", 4: "exit switch", 5: "regular door",
+    6: "locked door", 8: "trap door", 10: "launch pad", 11: "one-way platform",
+    14: "zap drone", 17: "bounce block", 20: "thwump", 21: "toggle mine", 24: "boost pad",
+    25: "death ball", 26: "mini drone", 28: "shove thwump",
+}
+
+
+@dataclass(frozen=True)
+class LevelData:
+    """A parsed map: tiles plus one row per simulated entity, in nclone's load order.
+
+    Entity rows: an exit door record yields two rows, the door (type 3) immediately followed by
+    its switch (type 4); ``ent_link`` points from each to the other (-1 elsewhere). For doors
+    (5, 6, 8) ``ent_x, ent_y`` is the door itself and ``ent_sw_x, ent_sw_y`` its switch (for a
+    regular door both are the same point). Positions are in pixels.
+    """
+
+    source: str
+    map_bytes: np.ndarray  # uint8, the data as given
+    tiles: np.ndarray  # uint8 (25, 44), [row, column], border included
+    spawn_x: float
+    spawn_y: float
+    facing: int
+    exit_door_count: int
+    death_ball_count: int
+    ent_type: np.ndarray  # int16 (N,)
+    ent_x: np.ndarray  # float64 (N,)
+    ent_y: np.ndarray
+    ent_orientation: np.ndarray  # int16
+    ent_mode: np.ndarray  # int16
+    ent_sw_x: np.ndarray  # float64
+    ent_sw_y: np.ndarray
+    ent_link: np.ndarray  # int32
+    ent_offset: np.ndarray  # int32, byte offset of the record
+    skipped_types: dict = field(default_factory=dict)
+
+    @property
+    def n_entities(self) -> int:
+        return int(self.ent_type.shape[0])
+
+    @property
+    def inner_tiles(self) -> np.ndarray:
+        """The 23 x 42 playable tile grid as stored in the map."""
+        return self.tiles[1:-1, 1:-1]
+
+
+def _as_bytes(data) -> np.ndarray:
+    if isinstance(data, np.ndarray):
+        return np.ascontiguousarray(data, dtype=np.uint8).copy()
+    return np.frombuffer(bytes(data), dtype=np.uint8).copy()
+
+
+def parse_map(data, source: str = "<map>") -> LevelData:
+    """Parse raw map data (bytes, bytearray or uint8 array) of any length into a :class:`LevelData`.
+
+    Raises :class:`MapFormatError` when the data is too short or a record points past its end.
+    """
+    md = _as_bytes(data)
+    n = int(md.shape[0])
+    if n < MIN_MAP_BYTES:
+        raise MapFormatError(source, f"map data too short: {n} bytes, need at least {MIN_MAP_BYTES}")
+
+    tiles = np.ones((GRID_H, GRID_W), dtype=np.uint8)
+    tiles[1:-1, 1:-1] = md[TILE_OFFSET:TILE_OFFSET + INNER_W * INNER_H].reshape(INNER_H, INNER_W)
+
+    exit_count = int(md[COUNTS_OFFSET + 2 * 3])
+    db_count = int(md[COUNTS_OFFSET + 2 * 25])
+    facing = 1 if md[ENTITY_OFFSET + 3] == 1 else -1
+
+    types: list[int] = []
+    xs: list[float] = []
+    ys: list[float] = []
+    oris: list[int] = []
+    modes: list[int] = []
+    swx: list[float] = []
+    swy: list[float] = []
+    links: list[int] = []
+    offs: list[int] = []
+    skipped: dict[int, int] = {}
+
+    def add(t, x, y, o, m, sx, sy, link, off):
+        types.append(t)
+        xs.append(6.0 * x)
+        ys.append(6.0 * y)
+        oris.append(o)
+        modes.append(m)
+        swx.append(6.0 * sx)
+        swy.append(6.0 * sy)
+        links.append(link)
+        offs.append(off)
+
+    raw = md.tolist()
+    index = ENTITY_OFFSET
+    while index + 4 < n:
+        t, x, y, o, m = raw[index:index + 5]
+        if t == 3:
+            j = index + 5 * exit_count
+            if j + 2 >= n:
+                raise MapFormatError(source, f"exit door record at byte {index} has no switch record")
+            door_row = len(types)
+            add(3, x, y, o, m, x, y, door_row + 1, index)
+            add(4, raw[j + 1], raw[j + 2], 0, 0, raw[j + 1], raw[j + 2], door_row, j)
+        elif t in (6, 8):
+            if index + 7 >= n:
+                raise MapFormatError(source, f"door record at byte {index} has no switch position")
+            add(t, x, y, o, m, raw[index + 6], raw[index + 7], -1, index)
+        elif t in SUPPORTED_TYPES:
+            add(t, x, y, o, m, x, y, -1, index)
+        elif t not in SILENT_TYPES:
+            skipped[t] = skipped.get(t, 0) + 1
+        # locked and trap doors use a 9- or 10-byte record (see module docstring)
+        if t in (6, 8):
+            if index + 9 < n and raw[index + 7] != 0 and raw[index + 8] == 0 and raw[index + 9] == 0:
+                index += 10
+            else:
+                index += 9
+        else:
+            index += 5
+
+    if skipped:
+        desc = ", ".join(f"type {k} x{v}" for k, v in sorted(skipped.items()))
+        warnings.warn(f"{source}: skipping entity types the simulator does not model: {desc}",
+                      stacklevel=2)
+
+    return LevelData(
+        source=source,
+        map_bytes=md,
+        tiles=tiles,
+        spawn_x=float(raw[ENTITY_OFFSET + 1] * 6),
+        spawn_y=float(raw[ENTITY_OFFSET + 2] * 6),
+        facing=facing,
+        exit_door_count=exit_count,
+        death_ball_count=db_count,
+        ent_type=np.array(types, dtype=np.int16),
+        ent_x=np.array(xs, dtype=np.float64),
+        ent_y=np.array(ys, dtype=np.float64),
+        ent_orientation=np.array(oris, dtype=np.int16),
+        ent_mode=np.array(modes, dtype=np.int16),
+        ent_sw_x=np.array(swx, dtype=np.float64),
+        ent_sw_y=np.array(swy, dtype=np.float64),
+        ent_link=np.array(links, dtype=np.int32),
+        ent_offset=np.array(offs, dtype=np.int32),
+        skipped_types=skipped,
+    )
