@@ -8,7 +8,6 @@ import struct
 import numpy as np
 import pytest
 from _fmt_support import make_map
-
 from npp_sim.formats import (
     Demo,
     DemoFormatError,
@@ -23,21 +22,45 @@ INPUTS = bytes([0, 1, 2, 3, 4, 5, 0])
 
 
 def v0(map_data=MAP, inputs=INPUTS, m=None, n=None) -> bytes:
-    return struct.pack("<II", len(map_data) if m is None else m, len(inputs) if n is None else n) + map_data + inputs
+    return (
+        struct.pack("<II", len(map_data) if m is None else m, len(inputs) if n is None else n)
+        + map_data
+        + inputs
+    )
 
 
 def v1(map_data=MAP, inputs=INPUTS, version=1, flag=1, m=None, n=None) -> bytes:
-    head = struct.pack("<III", version, len(map_data) if m is None else m, len(inputs) if n is None else n)
+    head = struct.pack(
+        "<III", version, len(map_data) if m is None else m, len(inputs) if n is None else n
+    )
     return head + bytes([flag]) + map_data + inputs
 
 
-def attract(map_section=MAP[8:], inputs=INPUTS, *, lead=0, d_echo=None, one=1, frames=None, marker=b"\xff" * 4):
+def attract(
+    map_section=MAP[8:],
+    inputs=INPUTS,
+    *,
+    lead=0,
+    d_echo=None,
+    one=1,
+    frames=None,
+    marker=b"\xff" * 4,
+):
     d = 30 + len(inputs)
     demo = (
         bytes([lead])
-        + struct.pack("<IIIIII", d if d_echo is None else d_echo, one,
-                      len(inputs) if frames is None else frames, 42, 0, 0)
-        + b"\x01" + marker + inputs
+        + struct.pack(
+            "<IIIIII",
+            d if d_echo is None else d_echo,
+            one,
+            len(inputs) if frames is None else frames,
+            42,
+            0,
+            0,
+        )
+        + b"\x01"
+        + marker
+        + inputs
     )
     assert len(demo) == d
     return struct.pack("<II", len(map_section), d) + map_section + demo

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _fmt_support import reference_rows
-
 from npp_sim.formats import (
     DemoFormatError,
     check_map_block,
@@ -125,7 +124,9 @@ def test_exactly_the_damaged_files_fail(npp_reference):
 
 def test_reference_maps_are_consistent(npp_reference):
     maps = [
-        p for p in sorted((npp_reference / "maps").rglob("*")) if p.is_file() and p.suffix != ".json"
+        p
+        for p in sorted((npp_reference / "maps").rglob("*"))
+        if p.is_file() and p.suffix != ".json"
     ]
     assert len(maps) >= 20
     for p in maps:

@@ -12,7 +12,6 @@ import pytest
 from _fmt_support import JSON_OBJECTS, make_map, valid_maps
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from npp_sim.formats import (
     DemoFormatError,
     detect_format,
@@ -26,9 +25,7 @@ from npp_sim.formats.v2 import V2_HEADER, V2_MAGIC
 
 MAP = make_map(name=b"test level", records=[(1, 50, 50, 0, 0), (2, 60, 60, 0, 0)])
 CREATED = "2025-10-22T14:20:01Z"
-PROPERTY = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _fields(blob: bytes):
@@ -51,10 +48,14 @@ def _recrc(blob: bytes) -> bytes:
     recorder=st.text(max_size=20),
     meta=st.one_of(st.none(), JSON_OBJECTS),
     created=st.datetimes(
-        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc)
+        min_value=datetime(2000, 1, 1),
+        max_value=datetime(2100, 1, 1),
+        timezones=st.just(timezone.utc),
     ),
 )
-def test_v2_round_trip(map_data, inputs, success, level_id, category, frame_skip, recorder, meta, created):
+def test_v2_round_trip(
+    map_data, inputs, success, level_id, category, frame_skip, recorder, meta, created
+):
     blob = encode_demo(
         map_data,
         inputs,
@@ -81,8 +82,15 @@ def test_v2_round_trip(map_data, inputs, success, level_id, category, frame_skip
     assert demo.meta["created"].endswith("Z")
     # deterministic: same arguments, same bytes
     assert blob == encode_demo(
-        map_data, inputs, success=success, level_id=level_id, category=category,
-        frame_skip=frame_skip, recorder=recorder, meta=meta, created=created,
+        map_data,
+        inputs,
+        success=success,
+        level_id=level_id,
+        category=category,
+        frame_skip=frame_skip,
+        recorder=recorder,
+        meta=meta,
+        created=created,
     )
 
 
@@ -107,8 +115,17 @@ def test_v2_never_misdetected(map_data, inputs, meta):
 
 def test_layout_matches_docstring():
     inputs = np.array([0, 1, 2, 3, 15], np.uint8)
-    blob = encode_demo(MAP, inputs, success=True, level_id=7, category="simple", frame_skip=4,
-                       recorder="kb", meta={"seed": 3}, created=CREATED)
+    blob = encode_demo(
+        MAP,
+        inputs,
+        success=True,
+        level_id=7,
+        category="simple",
+        frame_skip=4,
+        recorder="kb",
+        meta={"seed": 3},
+        created=CREATED,
+    )
     version, magic, h, fskip, succ, flags, reserved, j, m, n = _fields(blob)
     assert (version, magic, h, fskip, succ, flags, reserved) == (2, b"NPPD", 28, 4, 1, 0, 0)
     assert h == V2_HEADER and (m, n) == (len(MAP), 5)
@@ -129,7 +146,9 @@ def test_created_defaults_to_now_utc():
     stamp = datetime.fromisoformat(demo.meta["created"].replace("Z", "+00:00"))
     assert before <= stamp <= datetime.now(timezone.utc)
     tz_plus2 = timezone(timedelta(hours=2))
-    demo = read_demo(encode_demo(MAP, [], success=False, created=datetime(2025, 1, 1, 12, tzinfo=tz_plus2)))
+    demo = read_demo(
+        encode_demo(MAP, [], success=False, created=datetime(2025, 1, 1, 12, tzinfo=tz_plus2))
+    )
     assert demo.meta["created"] == "2025-01-01T10:00:00Z"
 
 
@@ -165,11 +184,16 @@ def test_v2_validation_errors(edit, message):
 
 @pytest.mark.parametrize(
     "record",
-    [b"[]", b"{", b'{"level_id":null}', b"\xff\xfe",
-     b'{"category":null,"created":"x","extra":[],"level_id":null,"recorder":""}',
-     b'{"category":3,"created":"x","extra":{},"level_id":null,"recorder":""}',
-     b'{"category":null,"created":"x","extra":{},"level_id":true,"recorder":""}',
-     b"[" * 100000 + b"]" * 100000],
+    [
+        b"[]",
+        b"{",
+        b'{"level_id":null}',
+        b"\xff\xfe",
+        b'{"category":null,"created":"x","extra":[],"level_id":null,"recorder":""}',
+        b'{"category":3,"created":"x","extra":{},"level_id":null,"recorder":""}',
+        b'{"category":null,"created":"x","extra":{},"level_id":true,"recorder":""}',
+        b"[" * 100000 + b"]" * 100000,
+    ],
 )
 def test_v2_bad_metadata(record):
     blob = encode_demo(MAP, [1], success=True, created=CREATED)
@@ -224,8 +248,16 @@ def test_encode_rejects_bad_arguments(kwargs):
 
 def test_write_demo_is_atomic(tmp_path):
     target = tmp_path / "sub" / "demo.npd"
-    written = write_demo(target, MAP, [1, 2, 3], success=True, level_id="100001",
-                         category="train_simple", recorder="test", created=CREATED)
+    written = write_demo(
+        target,
+        MAP,
+        [1, 2, 3],
+        success=True,
+        level_id="100001",
+        category="train_simple",
+        recorder="test",
+        created=CREATED,
+    )
     assert written == target
     assert os.listdir(target.parent) == ["demo.npd"]
     demo = read_demo(target)

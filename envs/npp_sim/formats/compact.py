@@ -141,7 +141,9 @@ def parse_v1(data: bytes, path=None, display_name: str | None = None) -> Demo:
     return _finish(data, path, "v1", V1_HEADER, m_len, n, bool(flag), display_name)
 
 
-def encode_v1(map_data: bytes, inputs: Any, *, success: bool = True, check_map: bool = True) -> bytes:
+def encode_v1(
+    map_data: bytes, inputs: Any, *, success: bool = True, check_map: bool = True
+) -> bytes:
     """nclone's v1 replay bytes (for exporting to nclone). Inputs must be 0-5."""
     map_data = bytes(map_data)
     if not isinstance(success, (bool, np.bool_)):

@@ -95,9 +95,11 @@ def _walk_records(m: bytes) -> tuple[list[int], list[int], list[str]]:
         t = m[i]
         if t in DOOR_TYPES_WITH_SWITCH:
             if i + 9 > n:
-                return offsets, switches, [
-                    f"door record (type {t}) at byte {i} needs 9 bytes but the block ends at {n}"
-                ]
+                return (
+                    offsets,
+                    switches,
+                    [f"door record (type {t}) at byte {i} needs 9 bytes but the block ends at {n}"],
+                )
             offsets.append(i)
             if i + 10 <= n and m[i + 7] != 0 and m[i + 8] == 0 and m[i + 9] == 0:
                 switches.append(i + 5)
@@ -106,10 +108,14 @@ def _walk_records(m: bytes) -> tuple[list[int], list[int], list[str]]:
                 i += 9
             continue
         if i + RECORD_BYTES > n:
-            return offsets, switches, [
-                f"entity region is not a whole number of records: {n - i} byte(s) left over "
-                f"at byte {i} (block length {n})"
-            ]
+            return (
+                offsets,
+                switches,
+                [
+                    f"entity region is not a whole number of records: {n - i} byte(s) left over "
+                    f"at byte {i} (block length {n})"
+                ],
+            )
         offsets.append(i)
         i += RECORD_BYTES
     return offsets, switches, []
@@ -140,7 +146,9 @@ def _problems(m: bytes) -> list[str]:
         problems.append(
             f"first entity record (byte {ENTITIES_START}) has type {t0}, not the ninja (type 0)"
         )
-    if not (SPAWN_X_RANGE[0] <= sx <= SPAWN_X_RANGE[1] and SPAWN_Y_RANGE[0] <= sy <= SPAWN_Y_RANGE[1]):
+    if not (
+        SPAWN_X_RANGE[0] <= sx <= SPAWN_X_RANGE[1] and SPAWN_Y_RANGE[0] <= sy <= SPAWN_Y_RANGE[1]
+    ):
         problems.append(
             f"ninja spawn ({sx}, {sy}) = ({6 * sx}, {6 * sy}) px is outside the playable area "
             f"(x {SPAWN_X_RANGE[0]}-{SPAWN_X_RANGE[1]}, y {SPAWN_Y_RANGE[0]}-{SPAWN_Y_RANGE[1]} "
@@ -153,7 +161,9 @@ def _problems(m: bytes) -> list[str]:
     types = a[np.asarray(offsets, dtype=np.int64)] if offsets else np.zeros(0, np.uint8)
     bad_t = np.flatnonzero(types >= N_ENTITY_TYPES)
     if bad_t.size:
-        ex = ", ".join(f"{int(types[k])} at byte {offsets[k]}" for k in bad_t[:_MAX_LISTED].tolist())
+        ex = ", ".join(
+            f"{int(types[k])} at byte {offsets[k]}" for k in bad_t[:_MAX_LISTED].tolist()
+        )
         problems.append(
             f"{bad_t.size} of {len(offsets)} entity record(s) have a type outside 0-39, e.g. {ex}"
         )
@@ -171,7 +181,7 @@ def _problems(m: bytes) -> list[str]:
             for t in over[:_MAX_LISTED].tolist()
         )
         problems.append(f"entity counts exceed the records of their type: {ex}")
-    exits = [o for o, t in zip(offsets, types.tolist()) if t == TYPE_EXIT_DOOR]
+    exits = [o for o, t in zip(offsets, types.tolist(), strict=True) if t == TYPE_EXIT_DOOR]
     if exits:
         c3 = int(counts[TYPE_EXIT_DOOR])
         if c3 == 0:
@@ -179,7 +189,9 @@ def _problems(m: bytes) -> list[str]:
                 f"{len(exits)} exit door record(s) but count[3] is 0, so no switch can be paired"
             )
         else:
-            unpaired = [o for o in exits if o + 5 * c3 + 2 >= n or m[o + 5 * c3] != TYPE_EXIT_SWITCH]
+            unpaired = [
+                o for o in exits if o + 5 * c3 + 2 >= n or m[o + 5 * c3] != TYPE_EXIT_SWITCH
+            ]
             if unpaired:
                 problems.append(
                     f"{len(unpaired)} exit door(s) without an exit switch (type 4) 5*count[3] = "
