@@ -205,6 +205,7 @@ def test_fuzz_structured_random(blob):
     _structured_case(blob)
 
 
+@pytest.mark.reference
 @FAST
 @given(data=st.data())
 def test_fuzz_mutated_reference_files(reference_blobs, data):
@@ -223,6 +224,7 @@ def test_fuzz_check_map_block(blob):
     _map_block_case(blob)
 
 
+@pytest.mark.reference
 def test_every_reference_file_survives_each_single_edit_kind(reference_blobs):
     """Deterministic sweep: each file, truncated and extended by one byte and with its length
     words nudged by +-1, is refused or read, never crashes."""
@@ -257,6 +259,7 @@ def test_fuzz_structured_random_long(blob):
 
 
 @pytest.mark.slow
+@pytest.mark.reference
 @SLOW
 @given(data=st.data())
 def test_fuzz_mutated_reference_files_long(reference_blobs, data):

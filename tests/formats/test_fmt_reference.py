@@ -65,6 +65,13 @@ def test_reference_file_matches_trace(row_path, npp_reference):
     np.testing.assert_array_equal(demo.inputs, trace["input_byte"])
     assert demo.map_data == trace["map_data"].tobytes()
     assert demo.inputs.dtype == np.uint8 and not demo.inputs.flags.writeable
+    if demo.format in ("v0", "v1") and row["category"].startswith("train_"):
+        # nclone's recorder names files YYYYMMDD_HHMMSS_<category>_<level id>
+        assert demo.meta["category"] == row["category"]
+        assert demo.meta["level_id"] == path.stem.rsplit("_", 1)[1]
+        assert demo.meta["recorded_at"][:10] == "{}-{}-{}".format(
+            path.name[:4], path.name[4:6], path.name[6:8]
+        )
     if demo.format == "v0":
         assert demo.success is None and demo.nclone_success is True
         assert int(demo.inputs.max(initial=0)) <= 5
