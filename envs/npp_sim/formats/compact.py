@@ -19,6 +19,14 @@ v1::
     size == 13 + M + N
 
 nclone distinguishes them by the first uint32: <= 100 means versioned (v1), larger means v0.
+
+Damaged recordings: the two damaged nclone replays are one byte *shorter* than their header
+declares because their map block lost its first byte. nclone reads M bytes anyway (so the first
+input byte ends the map block and one input fewer remains). When a file is shorter than declared
+and the map block read that way fails :func:`check_map_block`, the reader classifies it as a
+map-block problem: strict reading refuses it ("map block inconsistent: ..."), lenient reading
+returns exactly what nclone loaded with ``Demo.problems`` filled. Any other length mismatch is
+"declared lengths disagree with file size" in both modes.
 Allowed input bytes: 0-5 (the recorder's six actions: 0 NOOP, 1 JUMP, 2 RIGHT, 3 RIGHT+JUMP,
 4 LEFT, 5 LEFT+JUMP); anything else is rejected as corrupt.
 """
