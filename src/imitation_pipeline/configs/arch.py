@@ -20,13 +20,15 @@ class ArchConfig:
 
 @dataclass
 class SimpleCNNConfig(ArchConfig):
-    channels: list[int] = field(default_factory=lambda: [32, 64, 64])
+    channels: list[int] = field(default_factory=lambda: [32, 64, 64])  # conv 8/4, 4/2, 3/1 (then 3/1)
+    state_hidden: int = 64  # game_state MLP width (used when game_state is in modalities and the space)
 
 
 @dataclass
 class ImpalaCNNConfig(ArchConfig):
     channels: list[int] = field(default_factory=lambda: [16, 32, 32])
     blocks_per_stage: int = 2
+    state_hidden: int = 64
 
 
 @dataclass
@@ -35,7 +37,8 @@ class HierarchicalConfig(ArchConfig):
     global_channels: list[int] = field(default_factory=lambda: [16, 32])
     state_hidden: int = 64
     entity_hidden: int = 64
-    fusion_hidden: int = 256
+    fusion_hidden: int = 256  # width of every modality token and of the fusion
+    fusion_heads: int = 4  # heads of the attention fusion over [spatial, state, entities]
 
 
 @dataclass
@@ -43,6 +46,9 @@ class HGTConfig(ArchConfig):
     hidden: int = 64
     heads: int = 4
     layers: int = 2
+    state_hidden: int = 64
+    add_reverse_edges: bool = True  # each edge also carries a message back, as its own relation
+    ninja_type: int = 1  # node type whose embedding is read out next to the mean (NODE_TYPES[1])
 
 
 ARCH_SCHEMAS = {
