@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+FEATURE_BOUND = 8.0  # float features are clipped to [-8, 8] (normalised values lie well inside)
+
 MODALITIES = ("player_frame", "global_view", "game_state", "entities", "graph")
 
 PLAYER_FRAME_SHAPE = (1, 84, 84)
@@ -50,8 +52,10 @@ ENTITY_FEATURES = len(ENTITY_FIELDS)
 NODE_TYPES = ("cell", "ninja", "exit_switch", "exit_door", "hazard", "gold", "door_or_switch", "other_entity")
 EDGE_TYPES = ("cell_horizontal", "cell_vertical", "entity_in_cell", "ninja_in_cell")
 MAX_NODES = 42 * 23 + MAX_ENTITIES + 1
-MAX_EDGES = 8192
-NODE_FEATURES = 6  # x_norm, y_norm, solid_neighbours/8, entity_state, active, is_padding (0/1)
+# Directed edges: 4-neighbour cell adjacency (at most 2 * (41*23 + 42*22) = 3734), entity <-> its
+# cell (2 per entity) and ninja <-> its cell (2): at most 3864, so 4096 bounds every level.
+MAX_EDGES = 4096
+NODE_FEATURES = 6  # x_norm, y_norm, solid_neighbours/4, tile_coverage, entity_state, active
 GRAPH_KEYS = (
     "graph_node_feats",
     "graph_node_types",
@@ -86,11 +90,11 @@ def observation_space(modalities: Sequence[str]):
         elif key == "global_view":
             parts[key] = spaces.Box(0, 255, GLOBAL_VIEW_SHAPE, np.uint8)
         elif key == "game_state":
-            parts[key] = spaces.Box(-np.inf, np.inf, (GAME_STATE_DIM,), np.float32)
+            parts[key] = spaces.Box(-FEATURE_BOUND, FEATURE_BOUND, (GAME_STATE_DIM,), np.float32)
         elif key == "entities":
-            parts[key] = spaces.Box(-np.inf, np.inf, (MAX_ENTITIES, ENTITY_FEATURES), np.float32)
+            parts[key] = spaces.Box(-FEATURE_BOUND, FEATURE_BOUND, (MAX_ENTITIES, ENTITY_FEATURES), np.float32)
         elif key == "graph_node_feats":
-            parts[key] = spaces.Box(-np.inf, np.inf, (MAX_NODES, NODE_FEATURES), np.float32)
+            parts[key] = spaces.Box(-FEATURE_BOUND, FEATURE_BOUND, (MAX_NODES, NODE_FEATURES), np.float32)
         elif key == "graph_node_types":
             parts[key] = spaces.Box(0, len(NODE_TYPES) - 1, (MAX_NODES,), np.uint8)
         elif key == "graph_node_mask":

@@ -101,11 +101,8 @@ def _tile_masks(n: int = CELL) -> np.ndarray:
 TILE_MASKS = _tile_masks()
 
 
-def tile_layer(tiles: np.ndarray) -> np.ndarray:
-    """Full-resolution solid coverage (600, 1056) float32 in [0, 1] for a (25, 44) grid with border.
-
-    ``tiles`` is indexed [row y, column x]; any (23, 42) inner grid is wrapped in the solid border.
-    """
+def _full_grid(tiles: np.ndarray) -> np.ndarray:
+    """A (25, 44) tile-id grid (border included) from a (25, 44) or inner (23, 42) grid."""
     tiles = np.asarray(tiles)
     if tiles.shape == (23, 42):
         full = np.ones((25, 44), dtype=np.uint8)
@@ -113,9 +110,22 @@ def tile_layer(tiles: np.ndarray) -> np.ndarray:
         tiles = full
     if tiles.shape != (25, 44):
         raise ValueError(f"tile grid must be (25, 44) or (23, 42), got {tiles.shape}")
-    ids = np.clip(tiles.astype(np.intp), 0, 37)
-    cells = TILE_MASKS[ids]  # (25, 44, 24, 24)
-    return cells.transpose(0, 2, 1, 3).reshape(WORLD_H, WORLD_W).astype(np.float32)
+    return np.clip(tiles.astype(np.intp), 0, 37)
+
+
+def _assemble(blocks: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Tile the per-id blocks (38, b, b[, c]) over a (25, 44) id grid -> (25*b, 44*b[, c])."""
+    b = blocks.shape[1]
+    cells = blocks[ids]  # (25, 44, b, b[, c])
+    return cells.swapaxes(1, 2).reshape(25 * b, 44 * b, *blocks.shape[3:])
+
+
+def tile_layer(tiles: np.ndarray) -> np.ndarray:
+    """Full-resolution solid coverage (600, 1056) float32 in {0, 1} for a (25, 44) grid with border.
+
+    ``tiles`` is indexed [row y, column x]; any (23, 42) inner grid is wrapped in the solid border.
+    """
+    return _assemble(TILE_MASKS, _full_grid(tiles)).astype(np.float32)
 
 
 def downsample(layer: np.ndarray, factor: int) -> np.ndarray:
@@ -124,18 +134,49 @@ def downsample(layer: np.ndarray, factor: int) -> np.ndarray:
     return layer.reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
 
 
-class StaticLayers:
-    """Everything about one map that never changes: the tile layer at each scale the views use."""
+def _scaled_blocks(factor: int) -> np.ndarray:
+    """Per tile id, its box-filtered grayscale block at 1/factor scale (cells are 24 px, so tiles
+    downsample independently and assembling these blocks equals downsampling the whole level)."""
+    cov = downsample(TILE_MASKS.reshape(38 * CELL, CELL).astype(np.float64), factor)
+    return np.round(cov.reshape(38, CELL // factor, CELL // factor) * SOLID).astype(np.uint8)
 
-    __slots__ = ("coverage", "player", "global_", "rgb")
+
+_PLAYER_SCALE = PLAYER_VIEW_PX // PLAYER_FRAME_SHAPE[2]  # 2
+PLAYER_BLOCKS = _scaled_blocks(_PLAYER_SCALE)  # (38, 12, 12)
+GLOBAL_BLOCKS = _scaled_blocks(GLOBAL_VIEW_SCALE)  # (38, 4, 4)
+TILE_COVERAGE = TILE_MASKS.reshape(38, -1).mean(axis=1)  # solid fraction per tile id
+RGB_BLOCKS = np.where(TILE_MASKS[..., None], RGB_SOLID, RGB_EMPTY).astype(np.uint8)  # (38, 24, 24, 3)
+
+
+class StaticLayers:
+    """Everything about one map that never changes: the tile layer at each scale the views use.
+
+    Built from per-tile-id blocks, so a map costs two small gathers; the full-resolution RGB layer
+    (only needed to show the level to people) is built on first use.
+    """
+
+    __slots__ = ("ids", "player", "global_", "_rgb")
 
     def __init__(self, tiles: np.ndarray):
-        self.coverage = tile_layer(tiles)
-        scale = PLAYER_VIEW_PX // PLAYER_FRAME_SHAPE[1]  # 2
-        self.player = np.round(downsample(self.coverage, scale) * SOLID).astype(np.uint8)
-        self.global_ = np.round(downsample(self.coverage, GLOBAL_VIEW_SCALE) * SOLID).astype(np.uint8)
-        cov = self.coverage[..., None]
-        self.rgb = np.round(RGB_EMPTY * (1 - cov) + RGB_SOLID * cov).astype(np.uint8)
+        self.ids = _full_grid(tiles)
+        self.player = _assemble(PLAYER_BLOCKS, self.ids)  # (300, 528)
+        self.global_ = _assemble(GLOBAL_BLOCKS, self.ids)  # (100, 176)
+        self._rgb = None
+
+    @property
+    def coverage(self) -> np.ndarray:
+        return tile_layer(self.ids)
+
+    @property
+    def cell_coverage(self) -> np.ndarray:
+        """(25, 44) solid fraction of every cell."""
+        return TILE_COVERAGE[self.ids]
+
+    @property
+    def rgb(self) -> np.ndarray:
+        if self._rgb is None:
+            self._rgb = _assemble(RGB_BLOCKS, self.ids)
+        return self._rgb
 
 
 @njit(cache=True, nogil=True)
@@ -221,17 +262,33 @@ def _crop(src, top, left, out, fill):
                 out[y, x] = fill
 
 
+_PF_H, _PF_W = PLAYER_FRAME_SHAPE[1], PLAYER_FRAME_SHAPE[2]
+_PF_SCALE = PLAYER_VIEW_PX // _PF_W  # 2 world px per view px
+
+
+@njit(cache=True, nogil=True)
+def player_frame_into(layer, ninja_x, ninja_y, ef, ei, style, view):
+    """Fill a (84, 84) view from the 1/2-scale static layer and stamp the moving parts."""
+    h, w = view.shape
+    left = int(np.floor(ninja_x / _PF_SCALE)) - w // 2
+    top = int(np.floor(ninja_y / _PF_SCALE)) - h // 2
+    _crop(layer, top, left, view, np.uint8(SOLID))
+    _draw_dynamic(view, left * _PF_SCALE, top * _PF_SCALE, float(_PF_SCALE), ef, ei, style,
+                  ninja_x, ninja_y, NINJA)
+
+
+@njit(cache=True, nogil=True)
+def global_view_into(layer, ninja_x, ninja_y, ef, ei, style, view):
+    """Fill a (100, 176) view from the 1/6-scale static layer and stamp the moving parts."""
+    view[:, :] = layer
+    _draw_dynamic(view, 0.0, 0.0, float(GLOBAL_VIEW_SCALE), ef, ei, style, ninja_x, ninja_y, NINJA)
+
+
 def player_frame(static: StaticLayers, ninja_x, ninja_y, ef, ei, out=None) -> np.ndarray:
     """(1, 84, 84) uint8: the 168x168 px around the ninja at 1/2 scale; outside the world is solid."""
-    _, h, w = PLAYER_FRAME_SHAPE
-    scale = PLAYER_VIEW_PX // w
     if out is None:
         out = np.empty(PLAYER_FRAME_SHAPE, dtype=np.uint8)
-    left = int(np.floor(ninja_x / scale)) - w // 2
-    top = int(np.floor(ninja_y / scale)) - h // 2
-    view = out[0]
-    _crop(static.player, top, left, view, np.uint8(SOLID))
-    _draw_dynamic(view, left * scale, top * scale, float(scale), ef, ei, STYLE, ninja_x, ninja_y, NINJA)
+    player_frame_into(static.player, float(ninja_x), float(ninja_y), ef, ei, STYLE, out[0])
     return out
 
 
@@ -239,8 +296,7 @@ def global_view(static: StaticLayers, ninja_x, ninja_y, ef, ei, out=None) -> np.
     """(1, 100, 176) uint8: the whole level at 1/6 scale with entities and the ninja."""
     if out is None:
         out = np.empty(GLOBAL_VIEW_SHAPE, dtype=np.uint8)
-    out[0] = static.global_
-    _draw_dynamic(out[0], 0.0, 0.0, float(GLOBAL_VIEW_SCALE), ef, ei, STYLE, ninja_x, ninja_y, NINJA)
+    global_view_into(static.global_, float(ninja_x), float(ninja_y), ef, ei, STYLE, out[0])
     return out
 
 

@@ -87,3 +87,15 @@ def test_rgb_frame_draws_over_static_copy() -> None:
 def test_bad_grid_shape() -> None:
     with pytest.raises(ValueError, match="tile grid"):
         R.tile_layer(np.zeros((10, 10), np.uint8))
+
+
+def test_block_assembly_equals_downsampling_the_full_layer() -> None:
+    rng = np.random.default_rng(0)
+    tiles = rng.integers(0, 38, size=(23, 42)).astype(np.uint8)
+    st = R.StaticLayers(tiles)
+    cov = st.coverage.astype(np.float64)
+    assert np.array_equal(st.player, np.round(R.downsample(cov, 2) * R.SOLID).astype(np.uint8))
+    assert np.array_equal(st.global_, np.round(R.downsample(cov, 6) * R.SOLID).astype(np.uint8))
+    assert np.allclose(st.cell_coverage, cov.reshape(25, 24, 44, 24).mean(axis=(1, 3)))
+    rgb = st.rgb
+    assert np.array_equal(rgb[cov == 1], np.broadcast_to(R.RGB_SOLID, (int((cov == 1).sum()), 3)))
