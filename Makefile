@@ -40,6 +40,12 @@ lint: $(STAMP) ## ruff check
 bench: $(STAMP) ## speed benchmarks (figures printed as ratios against references measured in the same run)
 	$(PY) -m benchmarks
 
+LEVELS ?=
+CATEGORY ?=
+OUT ?= demos/recorded
+record-demos: $(STAMP) ## play levels with the keyboard and save demonstrations (LEVELS=dir CATEGORY=cat OUT=dir)
+	$(PY) -m recorders.keyboard $(if $(LEVELS),--levels "$(LEVELS)") $(if $(CATEGORY),--category "$(CATEGORY)") --out "$(OUT)"
+
 clean: ## remove caches and run outputs (keeps .venv)
 	rm -rf outputs multirun/* .pytest_cache .ruff_cache build *.egg-info src/*.egg-info
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
