@@ -1,0 +1,1 @@
+"""Datasets: observation shards regenerated from replays, Pokemon NPZ episodes, replay buffers, splits."""
