@@ -309,7 +309,7 @@ def _cell_range(lo, hi, n):
 
 
 @njit(cache=True)
-def sweep_circle(geo_start, seg_kind, seg_f, seg_active, x, y, dx, dy, r):
+def sweep_circle(geo_start, seg_kind, seg_f, x, y, dx, dy, r):
     """Earliest time of impact of a disc moving by (dx, dy) against the segments near its path."""
     xn = x + dx
     yn = y + dy
@@ -325,22 +325,19 @@ def sweep_circle(geo_start, seg_kind, seg_f, seg_active, x, y, dx, dy, r):
         for cy in range(cy0, cy1 + 1):
             c = cx * GRID_H + cy
             for i in range(geo_start[c], geo_start[c + 1]):
-                if seg_active[i]:
-                    t = _segment_toi(seg_kind[i], seg_f[i], x, y, dx, dy, r)
-                    if t < best:
-                        best = t
+                t = _segment_toi(seg_kind[i], seg_f[i], x, y, dx, dy, r)
+                if t < best:
+                    best = t
     return best
 
 
 @njit(cache=True)
-def closest_point(geo_start, seg_kind, seg_f, seg_active, x, y, r):
-    """Closest segment point to (x, y) among segments in cells overlapping the box of half-size r.
+def closest_point_in(geo_start, seg_kind, seg_f, x, y, cx0, cx1, cy0, cy1):
+    """Closest segment point to (x, y) among the active segments of cells [cx0..cx1] x [cy0..cy1].
 
     Surfaces seen from their outer side are favoured (their squared distance is reduced by 0.1).
     Returns (result, a, b) with result 1 (outer side), -1 (inner side) or 0 (no segment).
     """
-    cx0, cx1 = _cell_range(x - r, x + r, 44)
-    cy0, cy1 = _cell_range(y - r, y + r, 25)
     best = np.inf
     result = 0
     ra = 0.0
@@ -349,17 +346,24 @@ def closest_point(geo_start, seg_kind, seg_f, seg_active, x, y, r):
         for cy in range(cy0, cy1 + 1):
             c = cx * GRID_H + cy
             for i in range(geo_start[c], geo_start[c + 1]):
-                if seg_active[i]:
-                    back, a, b = segment_closest(seg_kind[i], seg_f[i], x, y)
-                    d = (x - a) ** 2 + (y - b) ** 2
-                    if not back:
-                        d -= 0.1
-                    if d < best:
-                        best = d
-                        ra = a
-                        rb = b
-                        result = -1 if back else 1
+                back, a, b = segment_closest(seg_kind[i], seg_f[i], x, y)
+                d = (x - a) ** 2 + (y - b) ** 2
+                if not back:
+                    d -= 0.1
+                if d < best:
+                    best = d
+                    ra = a
+                    rb = b
+                    result = -1 if back else 1
     return result, ra, rb
+
+
+@njit(cache=True)
+def closest_point(geo_start, seg_kind, seg_f, x, y, r):
+    """Closest segment point among the cells overlapping the box of half-size r around (x, y)."""
+    cx0, cx1 = _cell_range(x - r, x + r, 44)
+    cy0, cy1 = _cell_range(y - r, y + r, 25)
+    return closest_point_in(geo_start, seg_kind, seg_f, x, y, cx0, cx1, cy0, cy1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -459,14 +463,16 @@ def ninja_targetable(ni):
 
 
 @njit(cache=True)
-def door_set_closed(ei, seg_active, hor_e, ver_e, e, closed):
-    """Open or close a door: toggles its segment and adds +1/-1 to its two grid edges.
+def door_set_closed(ei, hor_e, ver_e, e, closed):
+    """Open or close a door: adds +1 (close) or -1 (open) to its two grid-edge counters.
 
-    The counters are adjusted on every call, even when the door is already in that state (a
-    regular door touched on consecutive frames keeps decrementing them), as the reference does.
+    Doors act only through these grid edges (which drones, thwumps and shove thwumps respect).
+    The reference builds its segment lookup before doors are loaded, so door segments never
+    collide with the ninja or death balls; we reproduce that by not creating door segments.
+    The counters change on every call, even when the door is already in that state (a regular
+    door touched on consecutive frames keeps decrementing them), as the reference does.
     """
     ei[e, E_CLOSED] = 1 if closed else 0
-    seg_active[ei[e, E_SEG]] = closed
     d = 1 if closed else -1
     x = ei[e, E_EDGE_X]
     y = ei[e, E_EDGE_Y]
@@ -542,7 +548,7 @@ def physical_contact(ef, ei, e, nf):
 
 
 @njit(cache=True)
-def logical_contact(ef, ei, e, nf, ni, ghead, gtail, enext, eprev, seg_active, hor_e, ver_e):
+def logical_contact(ef, ei, e, nf, ni, ghead, gtail, enext, eprev, hor_e, ver_e):
     """Non-solid interaction of the ninja with entity e.
 
     Returns (kind, a, b): kind 0 = nothing to report, 1 = wall normal a (entity sides the ninja
@@ -574,16 +580,16 @@ def logical_contact(ef, ei, e, nf, ni, ghead, gtail, enext, eprev, seg_active, h
             ei[door, E_AUX] = 1
     elif t == 5:
         if overlap_circles(x, y, 10.0, px, py, NINJA_RADIUS):
-            door_set_closed(ei, seg_active, hor_e, ver_e, e, False)
+            door_set_closed(ei, hor_e, ver_e, e, False)
             ei[e, E_AUX] = 0
     elif t == 6:
         if overlap_circles(x, y, 5.0, px, py, NINJA_RADIUS):
             ni[N_DOORS] += 1
-            door_set_closed(ei, seg_active, hor_e, ver_e, e, False)
+            door_set_closed(ei, hor_e, ver_e, e, False)
             ei[e, E_ACTIVE] = 0
     elif t == 8:
         if overlap_circles(x, y, 5.0, px, py, NINJA_RADIUS):
-            door_set_closed(ei, seg_active, hor_e, ver_e, e, True)
+            door_set_closed(ei, hor_e, ver_e, e, True)
             ei[e, E_ACTIVE] = 0
     elif t == 10:
         if ninja_targetable(ni):
@@ -915,7 +921,7 @@ def shove_thwump_think(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev):
 
 
 @njit(cache=True)
-def death_ball_think(ef, ei, e, nf, ni, geo_start, seg_kind, seg_f, seg_active, db_ids,
+def death_ball_think(ef, ei, e, nf, ni, geo_start, seg_kind, seg_f, db_ids,
                      db_count, ghead, gtail, enext, eprev):
     """Death balls accelerate towards the ninja, bounce off tiles and push each other apart."""
     if not ninja_targetable(ni):
@@ -942,13 +948,13 @@ def death_ball_think(ef, ei, e, nf, ni, geo_start, seg_kind, seg_f, seg_active, 
     yo = ef[e, EF_Y]
     xs = ef[e, EF_XS]
     ys = ef[e, EF_YS]
-    t = sweep_circle(geo_start, seg_kind, seg_f, seg_active, xo, yo, xs, ys, 8 * 0.5)
+    t = sweep_circle(geo_start, seg_kind, seg_f, xo, yo, xs, ys, 8 * 0.5)
     x = xo + t * xs
     y = yo + t * ys
     xn = 0.0
     yn = 0.0
     for _ in range(16):
-        res, a, b = closest_point(geo_start, seg_kind, seg_f, seg_active, x, y, 8.0)
+        res, a, b = closest_point(geo_start, seg_kind, seg_f, x, y, 8.0)
         if res == 0:
             break
         dx = x - a
@@ -1059,9 +1065,9 @@ def _add_contact_normal(nf, ni, nx, ny):
 
 
 @njit(cache=True)
-def ninja_collide_entities(nf, ni, ef, ei, ghead, enext, scratch):
-    """Solid contacts with one-way platforms, bounce blocks, thwumps and shove thwumps."""
-    n = gather_entities(ei, ghead, enext, nf[N_X], nf[N_Y], scratch)
+def ninja_collide_entities(nf, ni, ef, ei, scratch, n):
+    """Solid contacts with one-way platforms, bounce blocks, thwumps and shove thwumps among the
+    n entities listed in scratch."""
     for k in range(n):
         e = scratch[k]
         t = ei[e, E_TYPE]
@@ -1092,20 +1098,21 @@ def ninja_collide_entities(nf, ni, ef, ei, ghead, enext, scratch):
 
 
 @njit(cache=True)
-def ninja_collide_tiles(nf, ni, geo_start, seg_kind, seg_f, seg_active):
-    """Swept-circle (radius 5) interpolation against tile and door segments, then up to 32
-    depenetration steps of the radius-10 body against the closest segment point."""
+def ninja_collide_tiles(nf, ni, geo_start, seg_kind, seg_f):
+    """Swept-circle (radius 5) interpolation against tile segments, then up to 32 depenetration
+    steps of the radius-10 body against the closest segment point (the neighbourhood is
+    re-gathered at every step)."""
     x0 = nf[N_XOLD]
     y0 = nf[N_YOLD]
     dx = nf[N_X] - x0
     dy = nf[N_Y] - y0
-    t = sweep_circle(geo_start, seg_kind, seg_f, seg_active, x0, y0, dx, dy, NINJA_RADIUS * 0.5)
+    t = sweep_circle(geo_start, seg_kind, seg_f, x0, y0, dx, dy, NINJA_RADIUS * 0.5)
     x = x0 + t * dx
     y = y0 + t * dy
     xs = nf[N_XS]
     ys = nf[N_YS]
     for _ in range(32):
-        res, a, b = closest_point(geo_start, seg_kind, seg_f, seg_active, x, y, NINJA_RADIUS)
+        res, a, b = closest_point(geo_start, seg_kind, seg_f, x, y, NINJA_RADIUS)
         if res == 0:
             break
         dx = x - a
@@ -1117,23 +1124,29 @@ def ninja_collide_tiles(nf, ni, geo_start, seg_kind, seg_f, seg_active):
                 dx = -(2.0 ** -47)
             if x == 49.153536108584795:
                 dx = 2.0 ** -47
-        dist = math.sqrt(dx ** 2 + dy ** 2)
-        depen = NINJA_RADIUS - dist * res
-        if dist == 0 or depen < 0.0000001:
+        dist_sq = dx * dx + dy * dy
+        if dist_sq < 1e-16:
             break
-        depx = dx / dist * depen
-        depy = dy / dist * depen
+        dist = math.sqrt(dist_sq)
+        depen = NINJA_RADIUS - dist * res
+        if depen < 0.0000001:
+            break
+        # unit normal via the reciprocal, as the reference computes it (bit-exactness)
+        inv = 1.0 / dist
+        ndx = dx * inv
+        ndy = dy * inv
+        depx = ndx * depen
+        depy = ndy * depen
         x += depx
         y += depy
         nf[N_XCR] += depx
         nf[N_YCR] += depy
         nf[N_CRLEN] += depen
-        if xs * dx + ys * dy < 0:
-            xsn = (xs * dy - ys * dx) / dist ** 2 * dy
-            ysn = (xs * dy - ys * dx) / dist ** 2 * (-dx)
-            xs = xsn
-            ys = ysn
-        _add_contact_normal(nf, ni, dx / dist, dy / dist)
+        if xs * dx + ys * dy < 0:  # moving into the surface: keep only the tangential part
+            cross = xs * dy - ys * dx
+            inv2 = inv * inv
+            xs, ys = cross * inv2 * dy, cross * inv2 * (-dx)
+        _add_contact_normal(nf, ni, ndx, ndy)
     nf[N_X] = x
     nf[N_Y] = y
     nf[N_XS] = xs
@@ -1141,7 +1154,7 @@ def ninja_collide_tiles(nf, ni, geo_start, seg_kind, seg_f, seg_active):
 
 
 @njit(cache=True)
-def ninja_post_collision(nf, ni, ef, ei, ghead, gtail, enext, eprev, seg_active, hor_e, ver_e,
+def ninja_post_collision(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e,
                          geo_start, seg_kind, seg_f, scratch):
     """Logical entity contacts, wall detection, floor/ceiling normals, impact and crush deaths."""
     wall = 0.0
@@ -1150,7 +1163,7 @@ def ninja_post_collision(nf, ni, ef, ei, ghead, gtail, enext, eprev, seg_active,
         e = scratch[k]
         if ei[e, E_TYPE] == 24:
             continue  # boost pads act in their move step only
-        kind, a, b = logical_contact(ef, ei, e, nf, ni, ghead, gtail, enext, eprev, seg_active,
+        kind, a, b = logical_contact(ef, ei, e, nf, ni, ghead, gtail, enext, eprev, 
                                      hor_e, ver_e)
         if kind == 2:
             xb = a * 2 / 3
@@ -1181,13 +1194,12 @@ def ninja_post_collision(nf, ni, ef, ei, ghead, gtail, enext, eprev, seg_active,
         for cy in range(cy0, cy1 + 1):
             c = cx * GRID_H + cy
             for i in range(geo_start[c], geo_start[c + 1]):
-                if seg_active[i]:
-                    _, a, b = segment_closest(seg_kind[i], seg_f[i], x, y)
-                    dx = x - a
-                    dy = y - b
-                    dist = math.sqrt(dx ** 2 + dy ** 2)
-                    if abs(dy) < 0.00001 and 0 < dist <= rad:
-                        wall += dx / dist
+                _, a, b = segment_closest(seg_kind[i], seg_f[i], x, y)
+                dx = x - a
+                dy = y - b
+                dist = math.sqrt(dx ** 2 + dy ** 2)
+                if abs(dy) < 0.00001 and 0 < dist <= rad:
+                    wall += dx / dist
 
     ni[N_AIRBORN_OLD] = ni[N_AIRBORN]
     ni[N_AIRBORN] = 1
@@ -1457,7 +1469,7 @@ def ninja_think(nf, ni):
 
 
 @njit(cache=True)
-def tick(nf, ni, ef, ei, ghead, gtail, enext, eprev, seg_active, hor_e, ver_e,
+def tick(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e,
          geo_start, seg_kind, seg_f, order_move, order_think, db_ids, db_count, scratch,
          hor, jump):
     """Advance the world by one frame with horizontal input ``hor`` and jump input ``jump``."""
@@ -1490,11 +1502,11 @@ def tick(nf, ni, ef, ei, ghead, gtail, enext, eprev, seg_active, hor_e, ver_e,
             if not ei[e, E_CLOSED]:
                 ei[e, E_AUX] += 1
                 if ei[e, E_AUX] > 5:
-                    door_set_closed(ei, seg_active, hor_e, ver_e, e, True)
+                    door_set_closed(ei, hor_e, ver_e, e, True)
         elif t == 20:
             thwump_think(ef, ei, e, nf, ni, hor_e, ver_e)
         elif t == 25:
-            death_ball_think(ef, ei, e, nf, ni, geo_start, seg_kind, seg_f, seg_active, db_ids,
+            death_ball_think(ef, ei, e, nf, ni, geo_start, seg_kind, seg_f, db_ids,
                              db_count, ghead, gtail, enext, eprev)
         elif t == 28:
             shove_thwump_think(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev)
@@ -1505,10 +1517,12 @@ def tick(nf, ni, ef, ei, ghead, gtail, enext, eprev, seg_active, hor_e, ver_e,
     if st != ST_DEAD:
         ninja_integrate(nf)
         ninja_pre_collision(nf, ni)
+        # the neighbourhood is gathered once, at the integrated position
+        n = gather_entities(ei, ghead, enext, nf[N_X], nf[N_Y], scratch)
         for _ in range(4):
-            ninja_collide_entities(nf, ni, ef, ei, ghead, enext, scratch)
-            ninja_collide_tiles(nf, ni, geo_start, seg_kind, seg_f, seg_active)
-        ninja_post_collision(nf, ni, ef, ei, ghead, gtail, enext, eprev, seg_active, hor_e,
+            ninja_collide_entities(nf, ni, ef, ei, scratch, n)
+            ninja_collide_tiles(nf, ni, geo_start, seg_kind, seg_f)
+        ninja_post_collision(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e,
                              ver_e, geo_start, seg_kind, seg_f, scratch)
     ninja_think(nf, ni)
 
@@ -1521,7 +1535,7 @@ def switch_is_hit(ei, last_switch):
 
 
 @njit(cache=True)
-def run_replay(nf, ni, ef, ei, ghead, gtail, enext, eprev, seg_active, hor_e, ver_e,
+def run_replay(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e,
                geo_start, seg_kind, seg_f, order_move, order_think, db_ids, db_count, scratch,
                last_switch, hor, jump, out_f, out_i):
     """Run all frames; row 0 of the outputs is the state before the first tick.
@@ -1531,7 +1545,7 @@ def run_replay(nf, ni, ef, ei, ghead, gtail, enext, eprev, seg_active, hor_e, ve
     n = hor.shape[0]
     for i in range(n + 1):
         if i > 0:
-            tick(nf, ni, ef, ei, ghead, gtail, enext, eprev, seg_active, hor_e, ver_e,
+            tick(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e,
                  geo_start, seg_kind, seg_f, order_move, order_think, db_ids, db_count, scratch,
                  hor[i - 1], jump[i - 1])
         out_f[i, 0] = nf[N_X]

@@ -3,8 +3,10 @@
 Ninja: ``nf`` (float64) and ``ni`` (int64) vectors. Entities: ``ef`` (float64, N x EF_COLS) and
 ``ei`` (int64, N x EI_COLS), one row per entity in load order (an exit door and its switch are two
 rows). The entity grid is a set of ordered doubly linked lists, one per 24-px cell: ``ghead``,
-``gtail`` (per cell) and ``enext``, ``eprev`` (per entity). Door segments toggle ``seg_active``;
-doors also add to or subtract from the grid-edge counters ``hor_e``/``ver_e``.
+``gtail`` (per cell) and ``enext``, ``eprev`` (per entity). Doors add to or subtract from the
+grid-edge counters ``hor_e``/``ver_e`` (89 x 51, indexed [x, y] on the 12-px lattice).
+
+The mutable state, in this order, is ``(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e)``.
 """
 
 # ninja floats
@@ -24,7 +26,8 @@ NI_SIZE = 18
 EF_COLS = 14
 
 # entity ints: type, active flag, behaviour state, grid cell (x*25+y), orientation, mode,
-# drone direction, door segment id, auxiliary counter/flag, linked row (exit door <-> switch),
+# drone direction, (reserved), auxiliary counter/flag (door open timer, boost-pad contact,
+# exit door switch hit, shove-thwump activated), linked row (exit door <-> switch),
 # door is-vertical flag / thwump is-horizontal flag, first door grid edge, index within its type,
 # door closed flag
 (E_TYPE, E_ACTIVE, E_STATE, E_CELL, E_ORI, E_MODE, E_DIR, E_SEG, E_AUX, E_LINK, E_VERT,

@@ -28,8 +28,7 @@ from .tiles import GRID_H, N_CELLS, build_geometry
 MOVABLE_TYPES = (14, 17, 20, 24, 26)
 THINKING_TYPES = (1, 5, 20, 21, 25, 28)
 
-_STATE_NAMES = ("nf", "ni", "ef", "ei", "ghead", "gtail", "enext", "eprev", "seg_active",
-                "hor_e", "ver_e")
+_STATE_NAMES = ("nf", "ni", "ef", "ei", "ghead", "gtail", "enext", "eprev", "hor_e", "ver_e")
 
 
 def _cell_of(x: float, y: float) -> int:
@@ -56,8 +55,6 @@ class _World:
         ei[:, E_LINK] = -1
         ei[:, E_SEG] = -1
         type_count: dict[int, int] = {}
-        door_cells: list[int] = []
-        door_f: list[tuple[float, float, float, float]] = []
         door_rows: list[int] = []
         types = level.ent_type.tolist()
         xs = level.ent_x.tolist()
@@ -90,12 +87,9 @@ class _World:
                 vertical = o in (0, 4)
                 ei[e, E_VERT] = 1 if vertical else 0
                 if vertical:
-                    door_f.append((x, y - 12, x, y + 12))
                     ei[e, E_EDGE_X], ei[e, E_EDGE_Y] = hx, hy - 2
                 else:
-                    door_f.append((x - 12, y, x + 12, y))
                     ei[e, E_EDGE_X], ei[e, E_EDGE_Y] = hx - 2, hy
-                door_cells.append(dcx * GRID_H + dcy)
                 door_rows.append(e)
                 # the door entity itself sits on its switch
                 ef[e, EF_X] = level.ent_sw_x[e]
@@ -112,17 +106,9 @@ class _World:
                 ei[e, E_DIR] = 1 if o in (0, 2) else -1
             ei[e, E_CELL] = _cell_of(ef[e, EF_X], ef[e, EF_Y])
 
-        hor_e, ver_e, geo_start, seg_kind, seg_f = build_geometry(
-            level.tiles, np.array(door_cells, dtype=np.int32),
-            np.array(door_f, dtype=np.float64).reshape(-1, 4))
-        seg_active = np.ones(seg_kind.shape[0], dtype=np.bool_)
-        # door segments were appended to their cells in load order; find their ids
-        fill: dict[int, int] = {}
-        for k, e in enumerate(door_rows):
-            c = door_cells[k]
-            seg = int(geo_start[c + 1]) - sum(1 for cc in door_cells if cc == c) + fill.get(c, 0)
-            fill[c] = fill.get(c, 0) + 1
-            ei[e, E_SEG] = seg
+        hor_e, ver_e, geo_start, seg_kind, seg_f = build_geometry(level.tiles)
+        # doors start closed (+1 on their grid edges); trap doors then open
+        for e in door_rows:
             ei[e, E_CLOSED] = 1
             x, y = ei[e, E_EDGE_X], ei[e, E_EDGE_Y]
             if ei[e, E_VERT]:
@@ -131,8 +117,8 @@ class _World:
             else:
                 hor_e[x, y] += 1
                 hor_e[x + 1, y] += 1
-            if types[e] == 8:  # trap doors start open
-                K.door_set_closed(ei, seg_active, hor_e, ver_e, e, False)
+            if types[e] == 8:
+                K.door_set_closed(ei, hor_e, ver_e, e, False)
 
         ghead = np.full(N_CELLS, -1, dtype=np.int32)
         gtail = np.full(N_CELLS, -1, dtype=np.int32)
@@ -170,7 +156,7 @@ class _World:
         ni[N_FBUF] = -1
         ni[N_WBUF] = -1
         ni[N_LPBUF] = -1
-        self.initial = (nf, ni, ef, ei, ghead, gtail, enext, eprev, seg_active, hor_e, ver_e)
+        self.initial = (nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e)
 
     def statics(self):
         return (self.geo_start, self.seg_kind, self.seg_f, self.order_move, self.order_think,
@@ -363,10 +349,13 @@ class Simulator:
         return v
 
     @property
-    def segment_active(self) -> np.ndarray:
-        v = self._state[8].view()
+    def grid_edges(self) -> tuple[np.ndarray, np.ndarray]:
+        """(horizontal, vertical) grid-edge counters on the 12-px lattice (non-zero = blocked)."""
+        h = self._state[8].view()
+        v = self._state[9].view()
+        h.flags.writeable = False
         v.flags.writeable = False
-        return v
+        return h, v
 
 
 def run_inputs(map_data_or_level, input_bytes, lr_rule: str = "cancel",

@@ -15,7 +15,7 @@ Every 24-px cell of the 44 x 25 grid holds one tile id (0-37). A tile contribute
 
 The result is a compact CSR table: segments of cell (x, y) are ``cell_start[x*25+y] .. cell_start[x*25+y+1]``,
 in this order: the tile's diagonal/arc, then horizontal half edges by (x, y), then vertical ones by
-(x, y), then door segments in entity load order (added by the simulator). Collision queries walk
+(x, y). Collision queries walk
 cells column by column (x outer, y inner) so the visiting order matches the reference simulator.
 """
 
@@ -32,7 +32,7 @@ N_CELLS = GRID_W * GRID_H
 
 # Segment kinds in ``seg_kind``
 SEG_LINE = 0  # one-sided (tile) linear segment
-SEG_LINE_2S = 1  # two-sided linear segment (door)
+SEG_LINE_2S = 1  # two-sided linear segment (not produced by tiles)
 SEG_ARC_CONVEX = 2
 SEG_ARC_CONCAVE = 3
 
@@ -127,10 +127,9 @@ TILE_EDGES, TILE_ORTHO, TILE_DIAG, TILE_ARC, TILE_SHAPE = _build_tables()
 
 
 @njit(cache=True)
-def _build_geometry(tiles_xy, t_edges, t_ortho, t_diag, t_arc, t_shape, extra_cells, extra_f):
+def _build_geometry(tiles_xy, t_edges, t_ortho, t_diag, t_arc, t_shape):
     """Build grid edges and the per-cell segment table from a (44, 25) tile grid indexed [x, y].
 
-    ``extra_cells``/``extra_f`` are door segments (two-sided lines) appended to their cells.
     Returns (hor_edges, ver_edges, cell_start, seg_kind, seg_f).
     """
     hor_e = np.zeros((HALF_W, HALF_H), dtype=np.int32)
@@ -173,8 +172,6 @@ def _build_geometry(tiles_xy, t_edges, t_ortho, t_diag, t_arc, t_shape, extra_ce
             s = ver_s[hx, hy]
             if s != 0:
                 counts[int(np.floor((hx - 0.1 * s) / 2)) * GRID_H + hy // 2] += 1
-    for i in range(extra_cells.shape[0]):
-        counts[extra_cells[i]] += 1
     cell_start = np.zeros(N_CELLS + 1, dtype=np.int32)
     for i in range(N_CELLS):
         cell_start[i + 1] = cell_start[i] + counts[i]
@@ -228,12 +225,6 @@ def _build_geometry(tiles_xy, t_edges, t_ortho, t_diag, t_arc, t_shape, extra_ce
                 else:
                     _set_line(seg_f, i, 12.0 * hx, 12.0 * hy + 12.0, 12.0 * hx, 12.0 * hy)
                 seg_kind[i] = SEG_LINE
-    for k in range(extra_cells.shape[0]):
-        cell = extra_cells[k]
-        i = fill[cell]
-        fill[cell] += 1
-        _set_line(seg_f, i, extra_f[k, 0], extra_f[k, 1], extra_f[k, 2], extra_f[k, 3])
-        seg_kind[i] = SEG_LINE_2S
     return hor_e, ver_e, cell_start, seg_kind, seg_f
 
 
@@ -256,15 +247,12 @@ def _set_line(seg_f, i, x1, y1, x2, y2):
         seg_f[i, SF_NY] = py / seg_len
 
 
-def build_geometry(tiles: np.ndarray, door_cells=None, door_f=None):
+def build_geometry(tiles: np.ndarray):
     """Build collision geometry for a (25, 44) [row, column] tile grid (border included).
 
-    Returns ``(hor_edges, ver_edges, cell_start, seg_kind, seg_f)`` and the index of the first
-    door segment of each door cell entry, see ``_build_geometry``.
+    Tile ids 34 and above (glitched tiles) have no collision at all: no segments, no grid edges.
+    Returns ``(hor_edges, ver_edges, cell_start, seg_kind, seg_f)``.
     """
-    tiles_xy = np.ascontiguousarray(np.asarray(tiles, dtype=np.uint8).T)
-    if door_cells is None:
-        door_cells = np.zeros(0, dtype=np.int32)
-        door_f = np.zeros((0, 4), dtype=np.float64)
-    return _build_geometry(tiles_xy, TILE_EDGES, TILE_ORTHO, TILE_DIAG, TILE_ARC, TILE_SHAPE,
-                           np.asarray(door_cells, dtype=np.int32), np.asarray(door_f, dtype=np.float64))
+    t = np.asarray(tiles, dtype=np.uint8)
+    tiles_xy = np.ascontiguousarray(np.where(t >= 34, 0, t).T.astype(np.uint8))
+    return _build_geometry(tiles_xy, TILE_EDGES, TILE_ORTHO, TILE_DIAG, TILE_ARC, TILE_SHAPE)
