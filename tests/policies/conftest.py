@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from pol_helpers import ARCH_NAMES, CONF_DIR
+
+CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -23,6 +26,6 @@ def arch_cfgs() -> dict:
     register()
     out = {}
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        for name in ARCH_NAMES:
+        for name in sorted(p.stem for p in (CONF_DIR / "arch").glob("*.yaml")):
             out[name] = compose(config_name="config", overrides=[f"arch={name}"]).arch
     return out

@@ -3,12 +3,13 @@ gives finite logits, trains every parameter, is deterministic, and fails clearly
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 from gymnasium import spaces
 from npp_sim.observation_spec import observation_space
-from pol_helpers import ARCH_NAMES, IMAGE_ONLY_ARCHS
 
 from imitation_pipeline.policies import (
     EXTRACTORS,
@@ -19,6 +20,9 @@ from imitation_pipeline.policies import (
     policy_kwargs_for,
 )
 
+CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+ARCH_NAMES = sorted(p.stem for p in (CONF_DIR / "arch").glob("*.yaml"))
+IMAGE_ONLY_ARCHS = ("simple_cnn", "impala_cnn")
 ACTIONS = spaces.Discrete(6)
 BATCH = 3
 VALUE_ONLY = ("mlp_extractor.value_net.", "value_net.")

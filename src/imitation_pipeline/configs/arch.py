@@ -20,8 +20,12 @@ class ArchConfig:
 
 @dataclass
 class SimpleCNNConfig(ArchConfig):
-    channels: list[int] = field(default_factory=lambda: [32, 64, 64])  # conv 8/4, 4/2, 3/1 (then 3/1)
-    state_hidden: int = 64  # game_state MLP width (used when game_state is in modalities and the space)
+    channels: list[int] = field(
+        default_factory=lambda: [32, 64, 64]
+    )  # conv 8/4, 4/2, 3/1 (then 3/1)
+    state_hidden: int = (
+        64  # game_state MLP width (used when game_state is in modalities and the space)
+    )
 
 
 @dataclass
@@ -47,7 +51,9 @@ class HGTConfig(ArchConfig):
     heads: int = 4
     layers: int = 2
     state_hidden: int = 64
-    add_reverse_edges: bool = True  # each edge also carries a message back, as its own relation
+    # The observation already lists both directions of every edge; True adds each reverse again
+    # under its own relation (type + R), for graphs whose edges are one-way.
+    add_reverse_edges: bool = False
     ninja_type: int = 1  # node type whose embedding is read out next to the mean (NODE_TYPES[1])
 
 

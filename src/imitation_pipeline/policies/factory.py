@@ -47,25 +47,27 @@ def extractor_class(name: str) -> type:
 
 def arch_to_dict(arch_cfg: Any) -> dict[str, Any]:
     """A plain, resolved dict from an OmegaConf DictConfig, a dataclass or a mapping."""
-    try:
-        from omegaconf import DictConfig, OmegaConf
-
-        if isinstance(arch_cfg, DictConfig):
-            return dict(OmegaConf.to_container(arch_cfg, resolve=True))
-    except ImportError:  # pragma: no cover - omegaconf is a dependency
-        pass
     import dataclasses
 
+    from omegaconf import DictConfig, OmegaConf
+
+    if isinstance(arch_cfg, DictConfig):
+        return dict(OmegaConf.to_container(arch_cfg, resolve=True))
     if dataclasses.is_dataclass(arch_cfg) and not isinstance(arch_cfg, type):
         return dataclasses.asdict(arch_cfg)
     if isinstance(arch_cfg, Mapping):
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in arch_cfg.items()}
+        return {str(k): _plain(v) for k, v in arch_cfg.items()}
     raise TypeError(
         f"arch config must be a DictConfig, dataclass or mapping, got {type(arch_cfg).__name__}"
     )
 
 
 def _plain(value: Any) -> Any:
+    """Lists for tuples and OmegaConf lists (picklable, JSON-able extractor kwargs)."""
+    from omegaconf import Container, OmegaConf
+
+    if isinstance(value, Container):
+        value = OmegaConf.to_container(value, resolve=True)
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value

@@ -10,11 +10,13 @@ Written in plain torch over the flattened batch, no graph library:
    by node type, so every type-specific linear map is one matmul on a contiguous slice. Padding nodes
    are never computed, so their contents cannot change the output.
 2. Valid edges (mask > 0.5, both endpoints in range and valid) are offset per batch item into that flat
-   list. With ``add_reverse_edges`` each edge also yields its reverse under its own relation
-   (type + R), so e.g. the ninja node receives messages along ``ninja_in_cell``. Edges are sorted by
-   relation, so per-relation matrices are again applied to contiguous slices.
+   list. Messages flow source -> target. The observation lists both directions of every edge (with
+   the same type; the (source type, edge type, target type) prior and the typed K/Q/V tell them
+   apart); for one-way graphs ``add_reverse_edges`` adds each reverse under its own relation
+   (type + R). Edges are sorted by relation, so per-relation matrices are again applied to
+   contiguous slices.
 3. Each layer (multi-head, d = hidden / heads):
-   K, V, Q = type-specific linear maps of the source / target / source node;
+   K, V = type-specific linear maps of the source node, Q of the target node;
    att(s, r, t) = (K(s) W_att[r]) . Q(t) * mu[type(s), r, type(t)] / sqrt(d), softmax over the
    incoming edges of t; message = V(s) W_msg[r]; aggregate = sum of att * message (index_add);
    update = A_type(t)(gelu(aggregate)); h = LayerNorm(h + sigmoid(skip[type(t)]) * update).
@@ -175,7 +177,7 @@ class HGTExtractor(BaseFeaturesExtractor):
         heads: int = 4,
         layers: int = 2,
         state_hidden: int = 64,
-        add_reverse_edges: bool = True,
+        add_reverse_edges: bool = False,
         ninja_type: int = 1,
     ) -> None:
         super().__init__(observation_space, int(features_dim))

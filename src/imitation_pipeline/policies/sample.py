@@ -35,7 +35,7 @@ def _graph(space: spaces.Dict, batch: int, rng: np.random.Generator) -> dict[str
         types[int(rng.integers(0, n))] = GRAPH_NINJA_TYPE
         out["graph_node_types"][b, :n] = types
         out["graph_node_mask"][b, :n] = 1
-        m = int(rng.integers(E // 8, E // 4 + 1))
+        m = int(rng.integers(E // 4, 3 * E // 4 + 1))
         out["graph_edge_index"][b, :, :m] = rng.integers(0, n, (2, m))
         out["graph_edge_types"][b, :m] = rng.integers(0, n_edge_types, m)
         out["graph_edge_mask"][b, :m] = 1
