@@ -28,6 +28,7 @@ from .reach import hazard_mask, padded_solid, reach
 __all__ = ["plan_ok", "assess_map", "Assessment", "HAZARD_TYPES"]
 
 HAZARD_TYPES = (T_MINE, T_TOGGLE_MINE)
+FLAT_FLOOR_TILES = (1, 2)  # full block, top half
 
 
 def plan_ok(solid: np.ndarray, blocked: np.ndarray, spawn, switch, exit_door,
@@ -70,7 +71,8 @@ def assess_map(map_data, source: str = "<map>") -> Assessment:
     """Structural validation plus the plan check, from the bytes alone.
 
     Requires: valid structure (:func:`decode_map_summary`, strict), exactly one exit door/switch
-    pair, the spawn in an empty cell with solid support below, every entity in an empty inner
+    pair, the spawn in an empty cell resting on a flat floor (full or top-half tile, or the
+    border), every entity in an empty inner
     cell, and :func:`plan_ok`. Meant for generated levels (entities at cell centres).
     """
     try:
@@ -83,8 +85,8 @@ def assess_map(map_data, source: str = "<map>") -> Assessment:
     spawn = _cell(summ.spawn)
     if not _inside(spawn) or tiles[spawn[1], spawn[0]] != 0:
         return Assessment(False, f"spawn cell {spawn} is not an empty inner cell")
-    if spawn[1] + 1 < MAP_H and tiles[spawn[1] + 1, spawn[0]] == 0:
-        return Assessment(False, f"spawn cell {spawn} has no floor below")
+    if spawn[1] + 1 < MAP_H and tiles[spawn[1] + 1, spawn[0]] not in FLAT_FLOOR_TILES:
+        return Assessment(False, f"spawn cell {spawn} does not rest on a flat floor")
     hazards = []
     for rec in summ.records:
         cell = _cell(rec[1:3])

@@ -209,6 +209,10 @@ class _Builder:
     def is_stand(self, x: int, y: int) -> bool:
         return self.tile(x, y) == EMPTY and self.tile(x, y + 1) != EMPTY and (x, y) != self.door
 
+    def flat_floor(self, c) -> bool:
+        """A spawn cell must rest on a flat floor (a slope below would make the ninja slide)."""
+        return self.tile(c[0], c[1] + 1) in (SOLID, HALF_TOP)
+
     def stand_cells(self, r: _Room | None = None) -> list[tuple[int, int]]:
         x0, x1, y0, y1 = (0, MAP_W - 1, 0, MAP_H - 1) if r is None else (r.x0, r.x1, r.top, r.floor)
         return [(x, y) for y in range(y0, y1 + 1) for x in range(x0, x1 + 1) if self.is_stand(x, y)]
@@ -402,7 +406,7 @@ class _Builder:
     def place_objectives(self, spawn_cells, switch_cells=None, exit_cells=None, *,
                          switch_min: int = 3, exit_min: int = 3, switch_far: float = 1.0,
                          exit_far: float = 1.0) -> None:
-        self.spawn = self.pick(spawn_cells)
+        self.spawn = self.pick([c for c in spawn_cells if self.flat_floor(c)])
         d0 = self.reach_from(self.spawn)
         cands = [c for c in (switch_cells if switch_cells is not None else self.stand_cells())
                  if d0[c[1], c[0]] >= 0 and _dist(c, self.spawn) >= switch_min]
@@ -602,7 +606,7 @@ def _complex(b: _Builder) -> None:
         b.decorate(r, 0.6)
     outside = [c for r in rooms if r is not vault for c in b.stand_cells(r)]
     spawn_room = b.pick([r for r in rooms if r is not vault])
-    b.spawn = b.pick(b.stand_cells(spawn_room))
+    b.spawn = b.pick([c for c in b.stand_cells(spawn_room) if b.flat_floor(c)])
     d0 = b.reach_from(b.spawn, door_closed=True)
     reachable = [c for c in outside if d0[c[1], c[0]] >= 0 and c != b.spawn]
     b.door_switch = b.pick([c for c in reachable if _dist(c, b.spawn) >= 6])
@@ -727,7 +731,7 @@ def _exploration(b: _Builder) -> None:
             hx = b.ri(x0, x1)
             b.set_rect(hx, y1 + 1, hx, y1 + 1, EMPTY)
     stands = b.stand_cells()
-    b.spawn = b.pick(stands)
+    b.spawn = b.pick([c for c in stands if b.flat_floor(c)])
     d0 = b.reach_from(b.spawn)
     cands = [c for c in stands if d0[c[1], c[0]] >= 0 and c != b.spawn]
     b.switch = b.pick(b._farthest(cands, d0, 0.08))
