@@ -74,6 +74,7 @@ class LevelData:
     ent_sw_y: np.ndarray
     ent_link: np.ndarray  # int32
     ent_offset: np.ndarray  # int32, byte offset of the record
+    records: np.ndarray  # int64 (N, 9): the same table in map units (used by the simulator)
     skipped_types: dict = field(default_factory=dict)
 
     @property
@@ -92,95 +93,61 @@ def _as_bytes(data) -> np.ndarray:
     return np.frombuffer(bytes(data), dtype=np.uint8).copy()
 
 
+def _raise_for(err: int, at: int, source: str) -> None:
+    from .world import ERR_DOOR_SWITCH, ERR_EXIT_SWITCH, ERR_SHORT
+
+    if err == ERR_SHORT:
+        raise MapFormatError(source, f"map data too short: {at} bytes, need at least {MIN_MAP_BYTES}")
+    if err == ERR_EXIT_SWITCH:
+        raise MapFormatError(source, f"exit door record at byte {at} has no switch record")
+    if err == ERR_DOOR_SWITCH:
+        raise MapFormatError(source, f"door record at byte {at} has no switch position")
+    raise MapFormatError(source, f"unknown map loading error {err}")
+
+
+def warn_skipped(skipped: np.ndarray, source: str, stacklevel: int = 3) -> dict:
+    """Issue the warning for unsupported entity types; return {type: count}."""
+    idx = np.flatnonzero(skipped)
+    if idx.size == 0:
+        return {}
+    counts = {int(t): int(skipped[t]) for t in idx}
+    desc = ", ".join(f"type {k} x{v}" for k, v in counts.items())
+    warnings.warn(f"{source}: skipping entity types the simulator does not model: {desc}",
+                  stacklevel=stacklevel)
+    return counts
+
+
 def parse_map(data, source: str = "<map>") -> LevelData:
     """Parse raw map data (bytes, bytearray or uint8 array) of any length into a :class:`LevelData`.
 
-    Raises :class:`MapFormatError` when the data is too short or a record points past its end.
+    Raises :class:`MapFormatError` when the data is too short or a record points past its end;
+    warns (``UserWarning``) about entity types the simulator does not model.
     """
+    from .world import _SILENT, _SUPPORTED, parse_records
+
     md = _as_bytes(data)
-    n = int(md.shape[0])
-    if n < MIN_MAP_BYTES:
-        raise MapFormatError(source, f"map data too short: {n} bytes, need at least {MIN_MAP_BYTES}")
-
-    tiles = np.ones((GRID_H, GRID_W), dtype=np.uint8)
-    tiles[1:-1, 1:-1] = md[TILE_OFFSET:TILE_OFFSET + INNER_W * INNER_H].reshape(INNER_H, INNER_W)
-
-    exit_count = int(md[COUNTS_OFFSET + 2 * 3])
-    db_count = int(md[COUNTS_OFFSET + 2 * 25])
-    facing = 1 if md[ENTITY_OFFSET + 3] == 1 else -1
-
-    types: list[int] = []
-    xs: list[float] = []
-    ys: list[float] = []
-    oris: list[int] = []
-    modes: list[int] = []
-    swx: list[float] = []
-    swy: list[float] = []
-    links: list[int] = []
-    offs: list[int] = []
-    skipped: dict[int, int] = {}
-
-    def add(t, x, y, o, m, sx, sy, link, off):
-        types.append(t)
-        xs.append(6.0 * x)
-        ys.append(6.0 * y)
-        oris.append(o)
-        modes.append(m)
-        swx.append(6.0 * sx)
-        swy.append(6.0 * sy)
-        links.append(link)
-        offs.append(off)
-
-    raw = md.tolist()
-    index = ENTITY_OFFSET
-    while index + 4 < n:
-        t, x, y, o, m = raw[index:index + 5]
-        if t == 3:
-            j = index + 5 * exit_count
-            if j + 2 >= n:
-                raise MapFormatError(source, f"exit door record at byte {index} has no switch record")
-            door_row = len(types)
-            add(3, x, y, o, m, x, y, door_row + 1, index)
-            add(4, raw[j + 1], raw[j + 2], 0, 0, raw[j + 1], raw[j + 2], door_row, j)
-        elif t in (6, 8):
-            if index + 7 >= n:
-                raise MapFormatError(source, f"door record at byte {index} has no switch position")
-            add(t, x, y, o, m, raw[index + 6], raw[index + 7], -1, index)
-        elif t in SUPPORTED_TYPES:
-            add(t, x, y, o, m, x, y, -1, index)
-        elif t not in SILENT_TYPES:
-            skipped[t] = skipped.get(t, 0) + 1
-        # locked and trap doors use a 9- or 10-byte record (see module docstring)
-        if t in (6, 8):
-            if index + 9 < n and raw[index + 7] != 0 and raw[index + 8] == 0 and raw[index + 9] == 0:
-                index += 10
-            else:
-                index += 9
-        else:
-            index += 5
-
-    if skipped:
-        desc = ", ".join(f"type {k} x{v}" for k, v in sorted(skipped.items()))
-        warnings.warn(f"{source}: skipping entity types the simulator does not model: {desc}",
-                      stacklevel=2)
-
+    err, at, tiles, exit_count, db_count, rec, skipped = parse_records(md, _SUPPORTED, _SILENT)
+    if err:
+        _raise_for(int(err), int(at), source)
+    counts = warn_skipped(skipped, source)
     return LevelData(
         source=source,
         map_bytes=md,
         tiles=tiles,
-        spawn_x=float(raw[ENTITY_OFFSET + 1] * 6),
-        spawn_y=float(raw[ENTITY_OFFSET + 2] * 6),
-        facing=facing,
-        exit_door_count=exit_count,
-        death_ball_count=db_count,
-        ent_type=np.array(types, dtype=np.int16),
-        ent_x=np.array(xs, dtype=np.float64),
-        ent_y=np.array(ys, dtype=np.float64),
-        ent_orientation=np.array(oris, dtype=np.int16),
-        ent_mode=np.array(modes, dtype=np.int16),
-        ent_sw_x=np.array(swx, dtype=np.float64),
-        ent_sw_y=np.array(swy, dtype=np.float64),
-        ent_link=np.array(links, dtype=np.int32),
-        ent_offset=np.array(offs, dtype=np.int32),
-        skipped_types=skipped,
+        spawn_x=float(md[ENTITY_OFFSET + 1]) * 6.0,
+        spawn_y=float(md[ENTITY_OFFSET + 2]) * 6.0,
+        facing=1 if md[ENTITY_OFFSET + 3] == 1 else -1,
+        exit_door_count=int(exit_count),
+        death_ball_count=int(db_count),
+        ent_type=rec[:, 0].astype(np.int16),
+        ent_x=rec[:, 1] * 6.0,
+        ent_y=rec[:, 2] * 6.0,
+        ent_orientation=rec[:, 3].astype(np.int16),
+        ent_mode=rec[:, 4].astype(np.int16),
+        ent_sw_x=rec[:, 5] * 6.0,
+        ent_sw_y=rec[:, 6] * 6.0,
+        ent_link=rec[:, 7].astype(np.int32),
+        ent_offset=rec[:, 8].astype(np.int32),
+        records=rec,
+        skipped_types=counts,
     )

@@ -15,152 +15,22 @@ import numpy as np
 
 from . import kernel as K
 from .inputs import decode_inputs
-from .layout import (
-    E_ACTIVE, E_AUX, E_CELL, E_CLOSED, E_DIR, E_EDGE_X, E_EDGE_Y, E_LINK, E_MODE, E_ORI, E_SEG,
-    E_STATE, E_TIDX, E_TYPE, E_VERT, EF_COLS, EF_GRIDW, EF_NX, EF_NY, EF_RAD, EF_SPEED, EF_X,
-    EF_XO, EF_XT, EF_Y, EF_YO, EF_YT, EI_COLS, N_AIRBORN, N_CNY, N_DRAG, N_FBUF, N_FNY, N_FRAME,
-    N_GOLD, N_GRAV, N_JBUF, N_LPBUF, N_STATE, N_WALLED, N_WALLN, N_WBUF, N_X, N_XS, N_Y, N_YS,
-    NF_SIZE, NI_SIZE,
-)
-from .map_data import LevelData, parse_map
-from .tiles import GRID_H, N_CELLS, build_geometry
-
-MOVABLE_TYPES = (14, 17, 20, 24, 26)
-THINKING_TYPES = (1, 5, 20, 21, 25, 28)
-
-_STATE_NAMES = ("nf", "ni", "ef", "ei", "ghead", "gtail", "enext", "eprev", "hor_e", "ver_e")
-
-
-def _cell_of(x: float, y: float) -> int:
-    cx = min(max(math.floor(x / 24), 0), 43)
-    cy = min(max(math.floor(y / 24), 0), 24)
-    return cx * GRID_H + cy
-
-
-def _orientation_vector(o: int) -> tuple[float, float]:
-    return K.orientation_vector.py_func(int(o) % 8)
-
+from .layout import E_ACTIVE, E_TYPE, N_AIRBORN, N_FRAME, N_GOLD, N_STATE, N_WALLED, N_X, N_XS, N_Y, N_YS
+from .map_data import LevelData, _as_bytes, _raise_for, parse_map, warn_skipped
+from .world import _SILENT, _SUPPORTED, build_world, simulate_bytes
 
 class _World:
-    """Static per-map data plus the initial state arrays."""
+    """Static per-map data plus the initial state arrays (built by the compiled loader)."""
 
-    __slots__ = ("level", "geo_start", "seg_kind", "seg_f", "order_move", "order_think",
-                 "db_ids", "db_count", "last_switch", "initial", "scratch")
+    __slots__ = ("level", "initial", "statics", "last_switch")
 
     def __init__(self, level: LevelData):
         self.level = level
-        n = level.n_entities
-        ef = np.zeros((n, EF_COLS), dtype=np.float64)
-        ei = np.zeros((n, EI_COLS), dtype=np.int64)
-        ei[:, E_LINK] = -1
-        ei[:, E_SEG] = -1
-        type_count: dict[int, int] = {}
-        door_rows: list[int] = []
-        types = level.ent_type.tolist()
-        xs = level.ent_x.tolist()
-        ys = level.ent_y.tolist()
-        oris = level.ent_orientation.tolist()
-        modes = level.ent_mode.tolist()
-        for e, t in enumerate(types):
-            x, y, o, m = xs[e], ys[e], oris[e], modes[e]
-            ei[e, E_TYPE] = t
-            ei[e, E_ACTIVE] = 1
-            ei[e, E_ORI] = o
-            ei[e, E_MODE] = m
-            ei[e, E_TIDX] = type_count.get(t, 0)
-            type_count[t] = ei[e, E_TIDX] + 1
-            ef[e, EF_X] = x
-            ef[e, EF_Y] = y
-            ef[e, EF_XO] = x
-            ef[e, EF_YO] = y
-            ef[e, EF_XT] = x
-            ef[e, EF_YT] = y
-            if t in (3, 4):
-                ei[e, E_LINK] = level.ent_link[e]
-            elif t == 21:
-                ei[e, E_STATE] = 1  # starts safe
-            elif t in (5, 6, 8):
-                vx, vy = _orientation_vector(o)
-                dcx = min(max(math.floor((x - 12 * vx) / 24), 0), 43)
-                dcy = min(max(math.floor((y - 12 * vy) / 24), 0), 24)
-                hx, hy = 2 * (dcx + 1), 2 * (dcy + 1)
-                vertical = o in (0, 4)
-                ei[e, E_VERT] = 1 if vertical else 0
-                if vertical:
-                    ei[e, E_EDGE_X], ei[e, E_EDGE_Y] = hx, hy - 2
-                else:
-                    ei[e, E_EDGE_X], ei[e, E_EDGE_Y] = hx - 2, hy
-                door_rows.append(e)
-                # the door entity itself sits on its switch
-                ef[e, EF_X] = level.ent_sw_x[e]
-                ef[e, EF_Y] = level.ent_sw_y[e]
-            elif t in (10, 11):
-                ef[e, EF_NX], ef[e, EF_NY] = _orientation_vector(o)
-            elif t in (14, 26):
-                ef[e, EF_SPEED] = 8 / 7 if t == 14 else 1.3
-                ef[e, EF_RAD] = 7.5 if t == 14 else 4.0
-                ef[e, EF_GRIDW] = 24.0 if t == 14 else 12.0
-                ei[e, E_DIR] = o // 2
-            elif t == 20:
-                ei[e, E_VERT] = 1 if o in (0, 4) else 0  # 1: moves horizontally
-                ei[e, E_DIR] = 1 if o in (0, 2) else -1
-            ei[e, E_CELL] = _cell_of(ef[e, EF_X], ef[e, EF_Y])
-
-        hor_e, ver_e, geo_start, seg_kind, seg_f = build_geometry(level.tiles)
-        # doors start closed (+1 on their grid edges); trap doors then open
-        for e in door_rows:
-            ei[e, E_CLOSED] = 1
-            x, y = ei[e, E_EDGE_X], ei[e, E_EDGE_Y]
-            if ei[e, E_VERT]:
-                ver_e[x, y] += 1
-                ver_e[x, y + 1] += 1
-            else:
-                hor_e[x, y] += 1
-                hor_e[x + 1, y] += 1
-            if types[e] == 8:
-                K.door_set_closed(ei, hor_e, ver_e, e, False)
-
-        ghead = np.full(N_CELLS, -1, dtype=np.int32)
-        gtail = np.full(N_CELLS, -1, dtype=np.int32)
-        enext = np.full(max(n, 1), -1, dtype=np.int32)
-        eprev = np.full(max(n, 1), -1, dtype=np.int32)
-        for e, t in enumerate(types):
-            if t != 3:  # exit doors join the grid when their switch is hit
-                K.grid_append(ghead, gtail, enext, eprev, e, ei[e, E_CELL])
-
-        rows = np.arange(n)
-        tarr = np.array(types, dtype=np.int64)
-        keymask = np.isin(tarr, MOVABLE_TYPES)
-        self.order_move = rows[keymask][np.argsort(tarr[keymask], kind="stable")].astype(np.int64)
-        keymask = np.isin(tarr, THINKING_TYPES)
-        self.order_think = rows[keymask][np.argsort(tarr[keymask], kind="stable")].astype(np.int64)
-        self.db_ids = rows[tarr == 25].astype(np.int64)
-        self.db_count = int(level.death_ball_count)
-        switches = rows[tarr == 4]
-        self.last_switch = int(switches[-1]) if switches.size else -1
-        self.geo_start = geo_start
-        self.seg_kind = seg_kind
-        self.seg_f = seg_f
-        self.scratch = np.zeros(max(n, 1), dtype=np.int64)
-
-        nf = np.zeros(NF_SIZE, dtype=np.float64)
-        ni = np.zeros(NI_SIZE, dtype=np.int64)
-        nf[N_X] = level.spawn_x
-        nf[N_Y] = level.spawn_y
-        nf[N_GRAV] = K.GRAVITY_FALL
-        nf[N_DRAG] = K.DRAG_REGULAR
-        nf[N_FNY] = -1.0
-        nf[N_CNY] = 1.0
-        nf[N_WALLN] = 0.0
-        ni[N_JBUF] = -1
-        ni[N_FBUF] = -1
-        ni[N_WBUF] = -1
-        ni[N_LPBUF] = -1
-        self.initial = (nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e)
-
-    def statics(self):
-        return (self.geo_start, self.seg_kind, self.seg_f, self.order_move, self.order_think,
-                self.db_ids, self.db_count, self.scratch)
+        out = build_world(level.tiles, level.spawn_x, level.spawn_y, level.records,
+                          level.death_ball_count)
+        self.initial = out[:10]
+        self.statics = out[10:18]
+        self.last_switch = int(out[18])
 
 
 @dataclass(frozen=True)
@@ -228,7 +98,7 @@ class Simulator:
         else:
             level = parse_map(map_data, source)
         self._world = _World(level)
-        self._statics = self._world.statics()
+        self._statics = self._world.statics
         self.reset()
 
     @classmethod
@@ -253,8 +123,8 @@ class Simulator:
 
     def run(self, hor, jump) -> Trace:
         """Run a sequence of inputs from the current state and return the trace (row 0 = now)."""
-        hor = np.ascontiguousarray(hor, dtype=np.int64)
-        jump = np.ascontiguousarray(jump, dtype=np.int64)
+        hor = np.ascontiguousarray(hor, dtype=np.int8)
+        jump = np.ascontiguousarray(jump, dtype=np.int8)
         n = hor.shape[0]
         out_f = np.empty((n + 1, 4), dtype=np.float64)
         out_i = np.empty((n + 1, 5), dtype=np.int64)
@@ -360,7 +230,21 @@ class Simulator:
 
 def run_inputs(map_data_or_level, input_bytes, lr_rule: str = "cancel",
                source: str = "<map>") -> Trace:
-    """Load a map (bytes or :class:`LevelData`), run all input bytes in one compiled call."""
+    """Load a map (raw bytes or :class:`LevelData`) and run all input bytes in one compiled call.
+
+    Returns a :class:`Trace` with ``len(input_bytes) + 1`` rows. Frames after a death or a win are
+    still stepped, as in the reference.
+    """
     hor, jump = decode_inputs(input_bytes, lr_rule)
-    sim = Simulator(map_data_or_level, source)
-    return sim.run(hor, jump)
+    if isinstance(map_data_or_level, LevelData):
+        return Simulator(map_data_or_level).run(hor, jump)
+    md = _as_bytes(map_data_or_level)
+    n = hor.shape[0]
+    out_f = np.empty((n + 1, 4), dtype=np.float64)
+    out_i = np.empty((n + 1, 5), dtype=np.int64)
+    err, at, skipped = simulate_bytes(md, hor, jump, _SUPPORTED, _SILENT, out_f, out_i)
+    if err:
+        _raise_for(int(err), int(at), source)
+    if skipped.any():
+        warn_skipped(skipped, source)
+    return _make_trace(out_f, out_i)
