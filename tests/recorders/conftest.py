@@ -88,4 +88,5 @@ def pg():
     pygame.display.init()
     pygame.event.clear()
     yield pygame
-    pygame.event.clear()
+    if pygame.display.get_init():  # the window's run() shuts the display down itself
+        pygame.event.clear()
