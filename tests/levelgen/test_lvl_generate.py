@@ -12,10 +12,14 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from npp_sim.formats.mapblock import check_map_block
 from npp_sim.levelgen import (
-    CATEGORIES, Level, assess_map, decode_map_summary, generate_level, units_to_cell,
+    CATEGORIES,
+    Level,
+    assess_map,
+    decode_map_summary,
+    generate_level,
+    units_to_cell,
 )
 
 SEEDS = range(8)

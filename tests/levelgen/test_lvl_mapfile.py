@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from npp_sim.formats.mapblock import check_map_block
 from npp_sim.levelgen import SuiteError, cell_center_units, decode_map_summary, encode_map
 from npp_sim.levelgen.mapfile import COUNTS_OFFSET, ENTITIES_OFFSET, TILES_OFFSET

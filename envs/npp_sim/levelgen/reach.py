@@ -14,10 +14,11 @@ can certainly perform in N++ (radius 10 px, 24-px cells, so it fits through one-
 * **Air cell** (nothing below, not a shaft): fall one cell straight down, or drift one cell
   sideways per cell fallen (both the side cell and the cell below must be empty). Falling from
   rest covers a tile sideways per tile fallen after the first with air control alone.
-  The search state carries the rows fallen since the last support (apex of a jump, ledge, shaft);
-  it never falls more than ``MAX_FALL`` (= 5) rows: landing after 120 px of free fall from rest
-  is at about 4.0 px/frame, below the 4.67 px/frame flat-floor impact-death speed (section 7 of
-  FORMAT_FACTS), whereas 7 rows would kill. Sliding down a shaft resets the count (wall friction).
+  The search state carries the rows fallen since the last support (apex of a jump, ledge, shaft)
+  and never falls more than ``MAX_FALL`` (= 8) rows. Measured in our simulator (walking off a
+  ledge): a 10-row drop lands at 4.63 px/frame and survives, an 11-row drop (4.84 px/frame) is an
+  impact death (threshold 4.67 on flat floor); 8 rows leaves two rows of margin for a jump apex
+  higher than the search assumes. Sliding down a shaft resets the count (wall friction).
 * **Shaft cell** (solid on both sides, nothing below; a one-wide vertical corridor): climb up or
   down one cell (wall jumps between the two walls), and jump out at the top like a standing cell
   but rising at most ``SHAFT_JUMP_UP`` (= 2) cells. Climbing a single wall is not modelled.
@@ -27,9 +28,12 @@ can certainly perform in N++ (radius 10 px, 24-px cells, so it fits through one-
   (they still are not solid). A closed locked door is treated as a solid cell.
 
 Not modelled (so never relied on): momentum tricks, single-wall climbing, slope boosts, launch
-pads, bounce blocks, drones. The reachable set is therefore a subset of what a skilled player can
-reach, which is what a "solvable-looking" check needs; it cannot catch fall damage (the generator
-keeps drops short) or timing puzzles.
+pads, bounce blocks, drones. The reachable set is meant to be a subset of what a skilled player
+can reach, which is what a "solvable-looking" check needs. It is an approximation, not a proof:
+cell-level moves ignore exact trajectories (e.g. a jump's arc near a ceiling lip) and timing
+puzzles (toggle mines turning deadly behind the ninja). ``tests/levelgen/test_lvl_reach.py`` checks
+in the simulator that the three moves it leans on (3-row jump onto a ledge, shaft climb,
+``MAX_FALL`` drop) are physically possible.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ __all__ = ["JUMP_UP", "JUMP_SIDE", "SHAFT_JUMP_UP", "MAX_FALL", "padded_solid", 
 JUMP_UP = 3
 JUMP_SIDE = 4
 SHAFT_JUMP_UP = 2
-MAX_FALL = 5
+MAX_FALL = 8
 GRID_W, GRID_H = MAP_W + 2, MAP_H + 2
 
 STAND, AIR, SHAFT = 0, 1, 2
