@@ -3,12 +3,14 @@
 Usage::
 
     python -m recorders.keyboard [--levels PATH] [--category CAT] [--out DIR] [--start N|LEVEL_ID]
-                                 [--count N] [--seed S] [--scale F] [--fps 60]
+                                 [--count N] [--scale F] [--fps 60] [--max-frames 20000]
     make record-demos [LEVELS=dir] [CATEGORY=cat] [OUT=demos/recorded]
 
 ``--levels``: a levelgen suite directory (``suite.json`` + ``*.map``; ``--category`` filters it), a
-directory of raw map files or one map file (``--category`` then labels the demos). Without it,
-``--count`` levels per category (or of ``--category``) are generated with levelgen from ``--seed``.
+directory of raw map files or one map file (``--category`` then labels the demos). Without it, the
+levels of levelgen's train suite are generated on the spot (the same bytes and level ids as
+``python -m npp_sim.levelgen build --suite train``; never the test suite); ``--category`` keeps one
+category and ``--count`` the first N levels of each.
 
 Keys (one simulator frame per displayed frame, 60 fps)::
 
@@ -43,7 +45,7 @@ import pygame  # noqa: E402
 from npp_sim.render import StaticLayers, rgb_frame  # noqa: E402
 
 from recorders.api import MAX_FRAMES, DemoRecorder, DemoWriter, RecordingStats, input_byte  # noqa: E402
-from recorders.levels import DEFAULT_COUNT, LevelSourceError, PlayLevel, load_levels  # noqa: E402
+from recorders.levels import LevelSourceError, PlayLevel, load_levels  # noqa: E402
 
 __all__ = ["KEYS_LEFT", "KEYS_RIGHT", "KEYS_JUMP", "KeyboardSession", "RecorderWindow", "main"]
 
@@ -270,14 +272,13 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--levels", default=None,
                    help="suite dir (suite.json), dir of raw maps, or one map file; "
-                        "default: generate levels with levelgen")
+                        "default: levelgen's train suite, generated on the spot")
     p.add_argument("--category", default=None, help="filter a suite / pick the generated category / "
                                                      "label raw maps")
     p.add_argument("--out", default="demos/recorded", help="output directory (default %(default)s)")
     p.add_argument("--start", default="0", help="first level: index or level id (default 0)")
-    p.add_argument("--count", type=int, default=DEFAULT_COUNT,
-                   help="generated levels per category (default %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="first seed of generated levels (default 0)")
+    p.add_argument("--count", type=int, default=None,
+                   help="train suite only: first N levels of each category (default: all)")
     p.add_argument("--scale", type=float, default=1.0, help="window scale (default 1.0)")
     p.add_argument("--fps", type=int, default=60, help="frames per second (default 60)")
     p.add_argument("--max-frames", type=int, default=MAX_FRAMES,
@@ -299,7 +300,7 @@ def _start_index(levels: Sequence[PlayLevel], start: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
     try:
-        levels = load_levels(args.levels, args.category, count=args.count, seed=args.seed)
+        levels = load_levels(args.levels, args.category, count=args.count)
         start = _start_index(levels, args.start)
     except (LevelSourceError, ValueError, OSError) as exc:
         print(f"record-demos: {exc}", file=sys.stderr)

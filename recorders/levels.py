@@ -1,5 +1,5 @@
 """Where the keyboard recorder gets its levels: a suite directory, a directory of raw maps, one map
-file, or (no path) levels generated on the spot by :mod:`npp_sim.levelgen`.
+file, or (no path) levelgen's train suite, generated on the spot.
 
 All sources give :class:`PlayLevel` (level_id, name, category, map bytes). Every map is checked
 with ``check_map_block`` and parsed once by the simulator's parser so that a bad file fails at
@@ -8,19 +8,15 @@ start-up with its name, not in the middle of a session.
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 
 from npp_sim.formats import check_map_block, level_name
 from npp_sim.map_data import parse_map
 
-__all__ = ["PlayLevel", "LevelSourceError", "load_levels", "load_map_dir", "generated_levels",
-           "DEFAULT_COUNT"]
+__all__ = ["PlayLevel", "LevelSourceError", "load_levels", "load_map_dir", "train_suite_levels"]
 
-DEFAULT_COUNT = 5  # generated levels per category when no directory is given
 _SKIP_SUFFIXES = {".json", ".md", ".txt", ".csv", ".yaml", ".yml", ".py", ".npz", ".replay"}
 
 
@@ -28,12 +24,30 @@ class LevelSourceError(ValueError):
     """A level source is unusable; the message names the file or directory."""
 
 
-@dataclass(frozen=True)
 class PlayLevel:
-    level_id: str
-    name: str
-    category: str | None
-    map_data: bytes = field(repr=False)
+    """One playable level: ``level_id``, ``name``, ``category`` and its map bytes, given directly or
+    made on first use by ``loader()`` (generated levels are built only when played)."""
+
+    __slots__ = ("level_id", "name", "category", "_map_data", "_loader")
+
+    def __init__(self, level_id: str, name: str, category: str | None, map_data: bytes | None = None,
+                 *, loader: Callable[[], bytes] | None = None):
+        if (map_data is None) == (loader is None):
+            raise ValueError("PlayLevel needs exactly one of map_data and loader")
+        self.level_id = str(level_id)
+        self.name = str(name)
+        self.category = category
+        self._map_data = None if map_data is None else bytes(map_data)
+        self._loader = loader
+
+    @property
+    def map_data(self) -> bytes:
+        if self._map_data is None:
+            self._map_data = bytes(self._loader())
+        return self._map_data
+
+    def __repr__(self) -> str:
+        return f"PlayLevel({self.level_id!r}, category={self.category!r})"
 
 
 def _check(map_data: bytes, source: str) -> None:
@@ -68,31 +82,12 @@ def load_map_dir(path: str | os.PathLike, category: str | None = None) -> list[P
 
 
 def _load_suite(root: Path, category: str | None) -> list[PlayLevel]:
-    """A levelgen suite (``suite.json`` + ``<level_id>.map``), through levelgen's own loader when it
-    has one, else by reading ``suite.json``'s level list."""
-    try:
-        from npp_sim import levelgen
-    except ImportError:  # pragma: no cover - levelgen is part of npp_sim
-        levelgen = None
-    loader = getattr(levelgen, "load_suite", None)
-    if loader is not None:
-        levels = loader(root, category=category) if category else loader(root)
-        out = [PlayLevel(str(lv.level_id), str(getattr(lv, "name", lv.level_id)),
-                         getattr(lv, "category", category), bytes(lv.map_data)) for lv in levels]
-    else:
-        try:
-            manifest = json.loads((root / "suite.json").read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise LevelSourceError(f"{root / 'suite.json'}: unreadable ({exc})") from None
-        entries = manifest.get("levels", []) if isinstance(manifest, dict) else []
-        out = []
-        for e in entries:
-            if not isinstance(e, dict) or "level_id" not in e:
-                continue
-            if category and e.get("category") != category:
-                continue
-            lv = _from_map_file(root / f"{e['level_id']}.map", e.get("category"))
-            out.append(PlayLevel(lv.level_id, e.get("name") or lv.name, e.get("category"), lv.map_data))
+    """A levelgen suite directory (``suite.json`` + ``<level_id>.map``), read by levelgen's loader
+    (which checks every file's sha256)."""
+    from npp_sim.levelgen.suite import load_suite
+
+    out = [PlayLevel(str(lv.level_id), str(lv.name), lv.category, bytes(lv.map_data))
+           for lv in load_suite(root, category=category)]
     if not out:
         what = f" of category {category!r}" if category else ""
         raise LevelSourceError(f"{root}: suite has no levels{what}")
@@ -101,34 +96,43 @@ def _load_suite(root: Path, category: str | None) -> list[PlayLevel]:
     return out
 
 
-def generated_levels(categories: Sequence[str] | None = None, count: int = DEFAULT_COUNT,
-                     seed: int = 0) -> list[PlayLevel]:
-    """``count`` levels per category (seeds ``seed .. seed+count-1``), easiest category first."""
-    from npp_sim.levelgen import CATEGORIES, generate_level
+def train_suite_levels(category: str | None = None, count: int | None = None) -> list[PlayLevel]:
+    """The levels of levelgen's ``train`` suite (registered base seed, default counts), generated
+    when first played (about 20 ms each): byte-identical to ``python -m npp_sim.levelgen build --suite train``, so demos name
+    the suite's level ids and no manual build step is needed. Never the test suite.
 
-    cats = list(categories) if categories else list(CATEGORIES)
-    for c in cats:
-        if c not in CATEGORIES:
-            raise LevelSourceError(f"unknown level category {c!r}; expected one of {', '.join(CATEGORIES)}")
+    ``category`` keeps one category; ``count`` keeps the first ``count`` levels of each.
+    """
+    from npp_sim.levelgen import CATEGORIES, generate_level, level_id_for
+    from npp_sim.levelgen.suite import DEFAULT_TRAIN_COUNTS, SUITE_BASE_SEEDS, suite_seeds
+
+    if category is not None and category not in CATEGORIES:
+        raise LevelSourceError(f"unknown level category {category!r}; expected one of "
+                               f"{', '.join(CATEGORIES)}")
+    counts = {c: n for c, n in DEFAULT_TRAIN_COUNTS.items() if category in (None, c)}
+    if count is not None:
+        counts = {c: min(n, int(count)) for c, n in counts.items()}
     out = []
-    for c in cats:
-        for s in range(int(seed), int(seed) + int(count)):
-            lv = generate_level(c, s)
-            out.append(PlayLevel(lv.level_id, lv.name, lv.category, bytes(lv.map_data)))
+    for cat, seed in suite_seeds(counts, SUITE_BASE_SEEDS["train"]):
+        out.append(PlayLevel(level_id_for(cat, seed), f"gen {cat} {seed}", cat,
+                             loader=lambda c=cat, s=seed: generate_level(c, s).map_data))
+    if not out:
+        raise LevelSourceError("no train-suite levels selected (count 0?)")
     return out
 
 
 def load_levels(path: str | os.PathLike | None = None, category: str | None = None, *,
-                count: int = DEFAULT_COUNT, seed: int = 0) -> list[PlayLevel]:
+                count: int | None = None) -> list[PlayLevel]:
     """Levels to play.
 
     - ``path`` is a directory with ``suite.json``: a levelgen suite (``category`` filters it).
     - ``path`` is another directory: raw map files (``category`` is attached as their label).
     - ``path`` is a file: that one raw map.
-    - ``path`` is None: generated levels, ``count`` per category from ``seed`` (``category`` picks one).
+    - ``path`` is None: the train suite generated on the spot (:func:`train_suite_levels`;
+      ``category`` picks one category, ``count`` caps the levels per category).
     """
     if path is None or str(path) == "":
-        return generated_levels([category] if category else None, count=count, seed=seed)
+        return train_suite_levels(category, count)
     p = Path(path)
     if p.is_dir():
         if (p / "suite.json").is_file():
