@@ -7,7 +7,7 @@ from typing import Any
 
 from omegaconf import MISSING
 
-from .stages import VerifyConfig
+from .stages import GenerateConfig, VerifyConfig
 
 
 @dataclass
@@ -23,3 +23,4 @@ class RootConfig:
     trainer: Any = MISSING
     # Per-stage option blocks (always present, so `pipeline` can chain stages).
     verify: VerifyConfig = field(default_factory=VerifyConfig)
+    generate: GenerateConfig = field(default_factory=GenerateConfig)

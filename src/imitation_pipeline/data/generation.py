@@ -1,0 +1,286 @@
+"""Regenerate replays into observation shards, with a content-keyed cache and parallel workers.
+
+One shard per replay, named by the hash of (replay bytes, observation config, simulator
+fingerprint): a shard that exists is never recomputed, and any change to the replay, the
+observation config or the simulator code gives new names, never stale hits. Shards are written
+atomically, so a killed run leaves no partial shard; rerunning completes the rest. The manifest
+lists the shards in replay-name order, so results are byte-identical for any worker count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from imitation_pipeline.atomic_files import write_json_atomic
+from imitation_pipeline.data.shards import SHARD_SUFFIX, read_shard, write_shard
+from imitation_pipeline.errors import DatasetError
+
+MANIFEST_VERSION = 1
+# Source files whose behaviour determines a shard's content.
+_SIM_SOURCES = (
+    "inputs.py", "kernel.py", "layout.py", "map_data.py", "observation_spec.py", "observations.py",
+    "regenerate.py", "render.py", "simulator.py", "tiles.py",
+)  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def simulator_fingerprint() -> str:
+    """Hash of the simulator and observation code (a change invalidates every cached shard)."""
+    import npp_sim
+
+    root = Path(npp_sim.__file__).parent
+    h = hashlib.sha256()
+    for name in _SIM_SOURCES:
+        path = root / name
+        h.update(name.encode())
+        h.update(path.read_bytes() if path.exists() else b"<absent>")
+    return h.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ObsConfig:
+    """What decides the content of a shard besides the replay itself."""
+
+    modalities: tuple[str, ...]
+    stride: int = 1
+    lr_rule: str = "cancel"
+    max_frames: int = 20000
+
+    def key(self) -> str:
+        doc = json.dumps({**asdict(self), "modalities": sorted(self.modalities), "sim": simulator_fingerprint()},
+                         sort_keys=True)
+        return hashlib.sha256(doc.encode()).hexdigest()[:16]
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def list_replays(replay_dir: str | os.PathLike) -> list[Path]:
+    d = Path(replay_dir)
+    if not d.is_dir():
+        raise DatasetError(f"{d}: replay directory not found")
+    files = sorted(p for p in d.iterdir() if p.is_file() and not p.name.startswith(".") and p.suffix != ".json")
+    if not files:
+        raise DatasetError(f"{d}: no replay files in directory")
+    return files
+
+
+# --- worker side ---------------------------------------------------------------------------------
+_builder_cache: dict = {}
+
+
+def _builder(cfg: ObsConfig):
+    from npp_sim.observations import ObservationBuilder
+
+    if cfg not in _builder_cache:
+        _builder_cache[cfg] = ObservationBuilder(cfg.modalities, max_frames=cfg.max_frames)
+    return _builder_cache[cfg]
+
+
+def _record_from_meta(meta: dict, shard: Path, replay_bytes: int) -> dict:
+    return {
+        "file": meta["replay"],
+        "sha256": meta["replay_sha256"],
+        "shard": shard.name,
+        "samples": meta["samples"],
+        "frames": meta["frames_total"],
+        "format": meta["format"],
+        "category": meta["category"],
+        "level_id": meta["level_id"],
+        "outcome": meta["outcome"],
+        "replay_bytes": replay_bytes,
+        "observation_bytes": meta["observation_bytes"],
+        "shard_bytes": shard.stat().st_size,
+        "error": None,
+    }
+
+
+def normalize_category(category: str | None, fmt: str) -> str:
+    """``train_very_simple`` (nclone file names) -> ``very_simple``; attract files -> ``attract``."""
+    if not category:
+        return "attract" if fmt == "attract" else "unknown"
+    for prefix in ("train_", "test_"):
+        if category.startswith(prefix):
+            return category[len(prefix):]
+    return str(category)
+
+
+def shard_path(shard_dir: str | os.PathLike, sha: str) -> Path:
+    return Path(shard_dir) / f"{sha[:24]}{SHARD_SUFFIX}"
+
+
+def cached_record(path: str, sha: str, shard_dir: str) -> dict | None:
+    """The manifest record of an existing shard, or None (a damaged shard is removed)."""
+    shard = shard_path(shard_dir, sha)
+    if not shard.exists():
+        return None
+    try:
+        meta = read_shard(shard, keys=[]).meta
+    except DatasetError:
+        shard.unlink(missing_ok=True)  # damaged (disk trouble or not ours): rebuild it
+        return None
+    return {**_record_from_meta(meta, shard, Path(path).stat().st_size), "cached": True}
+
+
+def process_replay(path: str, sha: str, shard_dir: str, cfg: ObsConfig, include_unsuccessful: bool,
+                   compress: bool) -> dict:
+    """Make (or reuse) the shard of one replay; never raises for bad input (``error`` says why)."""
+    from npp_sim.formats import DemoFormatError, read_demo
+    from npp_sim.regenerate import regenerate
+    from npp_sim.simulator import run_inputs
+
+    path_, shard = Path(path), shard_path(shard_dir, sha)
+    size = path_.stat().st_size
+    base = {"file": path_.name, "sha256": sha, "shard": None, "samples": 0, "replay_bytes": size,
+            "observation_bytes": 0, "shard_bytes": 0, "error": None, "outcome": None}
+    cached = cached_record(path, sha, shard_dir)
+    if cached is not None:
+        return cached
+    try:
+        demo = read_demo(path_, strict=True)
+    except DemoFormatError as err:
+        return {**base, "error": str(err)}
+    trace = run_inputs(demo.map_data, demo.inputs, lr_rule=cfg.lr_rule, source=path_.name)
+    if trace.outcome != "won" and not include_unsuccessful:
+        return {**base, "outcome": trace.outcome, "error": None, "skipped": f"not won ({trace.outcome})"}
+    obs, actions, frames = regenerate(demo.map_data, demo.inputs, _builder(cfg), lr_rule=cfg.lr_rule,
+                                      stride=cfg.stride, source=path_.name)
+    meta = {
+        "replay": path_.name,
+        "replay_sha256": sha,
+        "format": demo.format,
+        "category": normalize_category(demo.meta.get("category"), demo.format),
+        "level_id": str(demo.meta.get("level_id") or path_.stem),
+        "outcome": trace.outcome,
+        "outcome_frame": trace.outcome_frame,
+        "frames_total": int(len(demo.inputs)),
+        "samples": int(len(actions)),
+        "observation_bytes": int(sum(v.nbytes for v in obs.values()) + actions.nbytes),
+        "obs_config": {**asdict(cfg), "modalities": list(cfg.modalities)},
+        "simulator": simulator_fingerprint(),
+    }
+    write_shard(shard, obs, actions, frames, meta, compress=compress)
+    return {**_record_from_meta(meta, shard, size), "cached": False}
+
+
+def _run_job(args):
+    return process_replay(*args)
+
+
+def _init_worker() -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+# --- driver --------------------------------------------------------------------------------------
+def generate_shards(
+    replay_dir: str | os.PathLike,
+    cache_dir: str | os.PathLike,
+    cfg: ObsConfig,
+    *,
+    workers: int = 1,
+    include_unsuccessful: bool = False,
+    compress: bool = True,
+    progress: bool = True,
+) -> tuple[Path, dict]:
+    """Make every shard, write the manifest; return ``(manifest path, manifest)``."""
+    replays = list_replays(replay_dir)
+    shard_dir = Path(cache_dir) / cfg.key()
+    shard_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temp_files(shard_dir)
+    shas = [sha256_file(p) for p in replays]
+    jobs = [(str(p), s, str(shard_dir), cfg, include_unsuccessful, compress) for p, s in zip(replays, shas)]
+    t0 = time.perf_counter()
+    records = [rec for rec in (cached_record(j[0], j[1], j[2]) for j in jobs) if rec is not None]
+    done = {r["file"] for r in records}
+    todo = [j for j in jobs if Path(j[0]).name not in done]
+    records += _run_all(todo, min(workers, len(todo)), progress) if todo else []
+    records.sort(key=lambda r: r["file"])
+    used = [r for r in records if r["shard"]]
+    dataset_key = hashlib.sha256(
+        json.dumps([[r["file"], r["sha256"]] for r in used] + [include_unsuccessful]).encode()
+    ).hexdigest()[:16]
+    replay_bytes = sum(r["replay_bytes"] for r in used)
+    shard_bytes = sum(r["shard_bytes"] for r in used)
+    manifest = {
+        "version": MANIFEST_VERSION,
+        "dataset_key": dataset_key,
+        "replay_dir": str(Path(replay_dir).resolve()),
+        "obs_config": {**asdict(cfg), "modalities": list(cfg.modalities)},
+        "obs_key": cfg.key(),
+        "simulator": simulator_fingerprint(),
+        "include_unsuccessful": include_unsuccessful,
+        "shards": [{k: v for k, v in r.items() if k != "cached"} for r in used],
+        "excluded": [{"file": r["file"], "reason": r.get("error") or r.get("skipped")} for r in records if not r["shard"]],
+        "totals": {
+            "replays": len(used),
+            "samples": sum(r["samples"] for r in used),
+            "replay_bytes": replay_bytes,
+            "observation_bytes": sum(r["observation_bytes"] for r in used),
+            "shard_bytes": shard_bytes,
+        },
+    }
+    path = shard_dir / f"manifest-{dataset_key}.json"
+    write_json_atomic(path, manifest)
+    stats = {
+        "seconds": time.perf_counter() - t0,
+        "computed": sum(1 for r in records if r.get("cached") is False),
+        "cached": sum(1 for r in records if r.get("cached") is True),
+    }
+    return path, {**manifest, "run": stats}
+
+
+def _run_all(jobs: Sequence[tuple], workers: int, progress: bool) -> list[dict]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(jobs), desc="generate shards", unit="replay", disable=not progress, leave=False)
+    try:
+        if workers <= 1:
+            out = []
+            for job in jobs:
+                out.append(process_replay(*job))
+                bar.update()
+            return out
+        import multiprocessing as mp
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                                 initializer=_init_worker) as pool:
+            out = []
+            for rec in pool.map(_run_job, jobs, chunksize=1):
+                out.append(rec)
+                bar.update()
+            return out
+    finally:
+        bar.close()
+
+
+def _remove_stale_temp_files(shard_dir: Path, older_than_s: float = 3600.0) -> None:
+    """Temporary files of killed runs (never visible as shards) are removed once they are old."""
+    now = time.time()
+    for tmp in shard_dir.glob(".*.tmp"):
+        try:
+            if now - tmp.stat().st_mtime > older_than_s:
+                tmp.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def load_manifest(path: str | os.PathLike) -> dict:
+    path = Path(path)
+    try:
+        manifest = json.loads(path.read_text())
+    except FileNotFoundError as err:
+        raise DatasetError(f"{path}: shard manifest not found (run stage=generate first)") from err
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise DatasetError(f"{path}: corrupt shard manifest ({err})") from err
+    if manifest.get("version") != MANIFEST_VERSION:
+        raise DatasetError(f"{path}: unsupported manifest version {manifest.get('version')!r}")
+    return manifest
