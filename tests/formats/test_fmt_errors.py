@@ -7,7 +7,7 @@ import struct
 
 import numpy as np
 import pytest
-from _fmt_support import make_map
+from fmt_support import make_map
 from npp_sim.formats import (
     Demo,
     DemoFormatError,

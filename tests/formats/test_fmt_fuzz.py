@@ -12,7 +12,7 @@ import struct
 
 import numpy as np
 import pytest
-from _fmt_support import make_map, reference_files, time_limit, valid_maps
+from fmt_support import make_map, reference_files, time_limit, valid_maps
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from npp_sim.formats import (

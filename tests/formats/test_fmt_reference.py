@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _fmt_support import reference_rows
+from fmt_support import reference_rows
 from npp_sim.formats import (
     DemoFormatError,
     check_map_block,

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
-from _fmt_support import JSON_OBJECTS, make_map, valid_maps
+from fmt_support import JSON_OBJECTS, make_map, valid_maps
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from npp_sim.formats import (
