@@ -215,7 +215,13 @@ class _Builder:
 
     def stand_cells(self, r: _Room | None = None) -> list[tuple[int, int]]:
         x0, x1, y0, y1 = (0, MAP_W - 1, 0, MAP_H - 1) if r is None else (r.x0, r.x1, r.top, r.floor)
-        return [(x, y) for y in range(y0, y1 + 1) for x in range(x0, x1 + 1) if self.is_stand(x, y)]
+        below = np.ones_like(self.t)
+        below[:-1] = self.t[1:]
+        mask = (self.t == EMPTY) & (below != EMPTY)
+        if self.door is not None:
+            mask[self.door[1], self.door[0]] = False
+        ys, xs = np.nonzero(mask[y0:y1 + 1, x0:x1 + 1])  # row-major order
+        return [(int(x) + x0, int(y) + y0) for y, x in zip(ys, xs, strict=True)]
 
     def free_cells(self) -> list[tuple[int, int]]:
         ys, xs = np.nonzero(self.t == EMPTY)
@@ -436,11 +442,11 @@ class _Builder:
                     candidates=None, shuffle: bool = True) -> int:
         """Add up to n mines (or toggle mines), each kept only if the route survives."""
         target = self.mines if kind == "mine" else self.toggles
-        keep_clear = self.objective_cells()
+        taken = set(self.mines) | set(self.toggles) | set(self.gold)
+        for kx, ky in self.objective_cells():  # their 3 x 3 areas stay clear
+            taken.update((kx + dx, ky + dy) for dx in range(-1, 2) for dy in range(-1, 2))
         cands = candidates if candidates is not None else self.free_cells()
-        cands = [c for c in cands
-                 if min(max(abs(c[0] - k[0]), abs(c[1] - k[1])) for k in keep_clear) >= 2
-                 and c not in self.mines and c not in self.toggles and c not in self.gold]
+        cands = [c for c in cands if c not in taken]
         if shuffle:
             cands = self.shuffled(cands)
         tries = max_tries if max_tries is not None else 3 * n

@@ -65,9 +65,13 @@ def padded_solid(tiles: np.ndarray) -> np.ndarray:
 def hazard_mask(cells) -> np.ndarray:
     """(25, 44) uint8 mask of cells forbidden by mines at the given inner cells (3 x 3 each)."""
     mask = np.zeros((GRID_H, GRID_W), dtype=np.uint8)
-    for cx, cy in cells:
-        gx, gy = cx + 1, cy + 1
-        mask[max(gy - 1, 0):gy + 2, max(gx - 1, 0):gx + 2] = 1
+    pts = np.asarray(list(cells), dtype=np.int64).reshape(-1, 2)
+    if len(pts):
+        gx = np.clip(pts[:, 0] + 1, 1, GRID_W - 2)
+        gy = np.clip(pts[:, 1] + 1, 1, GRID_H - 2)
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                mask[gy + dy, gx + dx] = 1
     return mask
 
 
