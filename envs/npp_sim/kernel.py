@@ -234,20 +234,21 @@ def _toi_circle_arc(x, y, vx, vy, a, b, hor, ver, r_arc, r):
 
 
 @njit(cache=True)
-def _segment_toi(kind, sf, x, y, dx, dy, r):
+def _segment_toi(seg_kind, seg_f, i, x, y, dx, dy, r):
     """Earliest fraction of the move (x, y) -> (x+dx, y+dy) at which a disc of radius r touches
     the segment; 0 if already touching, 1 if not within this move."""
+    kind = seg_kind[i]
     if kind <= SEG_LINE_2S:
-        t1 = _toi_circle_circle(x, y, dx, dy, sf[SF_X1], sf[SF_Y1], r)
-        t2 = _toi_circle_circle(x, y, dx, dy, sf[SF_X2], sf[SF_Y2], r)
-        t3 = _toi_circle_line(x, y, dx, dy, sf[SF_X1], sf[SF_Y1], sf[SF_LEN], sf[SF_NX],
-                              sf[SF_NY], r)
+        t1 = _toi_circle_circle(x, y, dx, dy, seg_f[i, SF_X1], seg_f[i, SF_Y1], r)
+        t2 = _toi_circle_circle(x, y, dx, dy, seg_f[i, SF_X2], seg_f[i, SF_Y2], r)
+        t3 = _toi_circle_line(x, y, dx, dy, seg_f[i, SF_X1], seg_f[i, SF_Y1], seg_f[i, SF_LEN], seg_f[i, SF_NX],
+                              seg_f[i, SF_NY], r)
     else:
-        cx = sf[SF_CX]
-        cy = sf[SF_CY]
-        hor = sf[SF_HOR]
-        ver = sf[SF_VER]
-        rad = sf[SF_RAD]
+        cx = seg_f[i, SF_CX]
+        cy = seg_f[i, SF_CY]
+        hor = seg_f[i, SF_HOR]
+        ver = seg_f[i, SF_VER]
+        rad = seg_f[i, SF_RAD]
         t1 = _toi_circle_circle(x, y, dx, dy, cx + rad * hor, cy, r)
         t2 = _toi_circle_circle(x, y, dx, dy, cx, cy + rad * ver, r)
         t3 = _toi_circle_arc(x, y, dx, dy, cx, cy, hor, ver, rad, r)
@@ -260,27 +261,28 @@ def _segment_toi(kind, sf, x, y, dx, dy, r):
 
 
 @njit(cache=True)
-def segment_closest(kind, sf, x, y):
+def segment_closest(seg_kind, seg_f, i, x, y):
     """Closest point (a, b) of a segment to (x, y) and whether (x, y) is on its inner side."""
+    kind = seg_kind[i]
     if kind <= SEG_LINE_2S:
-        dx = x - sf[SF_X1]
-        dy = y - sf[SF_Y1]
-        px = sf[SF_PX]
-        py = sf[SF_PY]
-        u = (dx * px + dy * py) / sf[SF_LENSQ]
+        dx = x - seg_f[i, SF_X1]
+        dy = y - seg_f[i, SF_Y1]
+        px = seg_f[i, SF_PX]
+        py = seg_f[i, SF_PY]
+        u = (dx * px + dy * py) / seg_f[i, SF_LENSQ]
         if u < 0:
             u = 0.0
         if u > 1:
             u = 1.0
-        a = sf[SF_X1] + u * px
-        b = sf[SF_Y1] + u * py
+        a = seg_f[i, SF_X1] + u * px
+        b = seg_f[i, SF_Y1] + u * py
         back = (dy * px - dx * py < 0) and kind == SEG_LINE
         return back, a, b
-    cx = sf[SF_CX]
-    cy = sf[SF_CY]
-    hor = sf[SF_HOR]
-    ver = sf[SF_VER]
-    rad = sf[SF_RAD]
+    cx = seg_f[i, SF_CX]
+    cy = seg_f[i, SF_CY]
+    hor = seg_f[i, SF_HOR]
+    ver = seg_f[i, SF_VER]
+    rad = seg_f[i, SF_RAD]
     dx = x - cx
     dy = y - cy
     if dx * hor > 0 and dy * ver > 0:
@@ -325,7 +327,7 @@ def sweep_circle(geo_start, seg_kind, seg_f, x, y, dx, dy, r):
         for cy in range(cy0, cy1 + 1):
             c = cx * GRID_H + cy
             for i in range(geo_start[c], geo_start[c + 1]):
-                t = _segment_toi(seg_kind[i], seg_f[i], x, y, dx, dy, r)
+                t = _segment_toi(seg_kind, seg_f, i, x, y, dx, dy, r)
                 if t < best:
                     best = t
     return best
@@ -346,7 +348,7 @@ def closest_point_in(geo_start, seg_kind, seg_f, x, y, cx0, cx1, cy0, cy1):
         for cy in range(cy0, cy1 + 1):
             c = cx * GRID_H + cy
             for i in range(geo_start[c], geo_start[c + 1]):
-                back, a, b = segment_closest(seg_kind[i], seg_f[i], x, y)
+                back, a, b = segment_closest(seg_kind, seg_f, i, x, y)
                 d = (x - a) ** 2 + (y - b) ** 2
                 if not back:
                     d -= 0.1
@@ -1194,7 +1196,7 @@ def ninja_post_collision(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_
         for cy in range(cy0, cy1 + 1):
             c = cx * GRID_H + cy
             for i in range(geo_start[c], geo_start[c + 1]):
-                _, a, b = segment_closest(seg_kind[i], seg_f[i], x, y)
+                _, a, b = segment_closest(seg_kind, seg_f, i, x, y)
                 dx = x - a
                 dy = y - b
                 dist = math.sqrt(dx ** 2 + dy ** 2)
@@ -1529,8 +1531,9 @@ def tick(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e,
 
 @njit(cache=True)
 def switch_is_hit(ei, last_switch):
+    """Whether the last exit switch loaded has been collected (False for a map without one)."""
     if last_switch < 0:
-        return True
+        return False
     return ei[last_switch, E_ACTIVE] == 0
 
 

@@ -179,7 +179,7 @@ class Simulator:
     @property
     def switch_activated(self) -> bool:
         s = self._world.last_switch
-        return True if s < 0 else not bool(self._state[3][s, E_ACTIVE])
+        return False if s < 0 else not bool(self._state[3][s, E_ACTIVE])
 
     @property
     def gold_collected(self) -> int:

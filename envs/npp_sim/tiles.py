@@ -127,6 +127,17 @@ TILE_EDGES, TILE_ORTHO, TILE_DIAG, TILE_ARC, TILE_SHAPE = _build_tables()
 
 
 @njit(cache=True)
+def _half_cell(h, s):
+    """Cell index (along the edge's normal) of a half edge at lattice line h with facing s:
+    ``floor((h - 0.1 * s) / 2)``, i.e. the cell on the solid side of the edge."""
+    if s == 1:
+        return (h - 1) // 2
+    if s == -1:
+        return h // 2
+    return int(np.floor((h - 0.1 * s) / 2))
+
+
+@njit(cache=True)
 def _build_geometry(tiles_xy, t_edges, t_ortho, t_diag, t_arc, t_shape):
     """Build grid edges and the per-cell segment table from a (44, 25) tile grid indexed [x, y].
 
@@ -142,89 +153,112 @@ def _build_geometry(tiles_xy, t_edges, t_ortho, t_diag, t_arc, t_shape):
     for y in range(HALF_H):
         ver_e[0, y] = 1
         ver_e[HALF_W - 1, y] = 1
+    n_shape = 0
     for cx in range(GRID_W):
         for cy in range(GRID_H):
             t = tiles_xy[cx, cy]
+            if t == 0:
+                continue
+            if t_shape[t] != 0:
+                n_shape += 1
             for r in range(3):
                 for c in range(2):
                     k = 2 * r + c
-                    hor_e[2 * cx + c, 2 * cy + r] = (hor_e[2 * cx + c, 2 * cy + r] + t_edges[t, k]) % 2
+                    hor_e[2 * cx + c, 2 * cy + r] ^= t_edges[t, k]  # edges combine by XOR
                     hor_s[2 * cx + c, 2 * cy + r] += t_ortho[t, k]
             for c in range(3):
                 for r in range(2):
                     k = 2 * c + r + 6
-                    ver_e[2 * cx + c, 2 * cy + r] = (ver_e[2 * cx + c, 2 * cy + r] + t_edges[t, k]) % 2
+                    ver_e[2 * cx + c, 2 * cy + r] ^= t_edges[t, k]
                     ver_s[2 * cx + c, 2 * cy + r] += t_ortho[t, k]
 
-    # count segments per cell, then fill (CSR)
-    counts = np.zeros(N_CELLS, dtype=np.int32)
-    for cx in range(GRID_W):
-        for cy in range(GRID_H):
-            if t_shape[tiles_xy[cx, cy]] != 0:
-                counts[cx * GRID_H + cy] += 1
+    # generate segments in reference order (tile shapes, horizontal, vertical half edges) with
+    # their cell, then stable counting sort by cell
+    cap = n_shape
     for hx in range(HALF_W):
         for hy in range(HALF_H):
-            s = hor_s[hx, hy]
-            if s != 0:
-                counts[(hx // 2) * GRID_H + int(np.floor((hy - 0.1 * s) / 2))] += 1
-    for hx in range(HALF_W):
-        for hy in range(HALF_H):
-            s = ver_s[hx, hy]
-            if s != 0:
-                counts[int(np.floor((hx - 0.1 * s) / 2)) * GRID_H + hy // 2] += 1
-    cell_start = np.zeros(N_CELLS + 1, dtype=np.int32)
-    for i in range(N_CELLS):
-        cell_start[i + 1] = cell_start[i] + counts[i]
-    n_seg = cell_start[N_CELLS]
-    seg_kind = np.zeros(n_seg, dtype=np.int8)
-    seg_f = np.zeros((n_seg, SEG_COLS), dtype=np.float64)
-    fill = cell_start[:N_CELLS].copy()
-
+            if hor_s[hx, hy] != 0:
+                cap += 1
+            if ver_s[hx, hy] != 0:
+                cap += 1
+    g_cell = np.empty(cap, dtype=np.int32)
+    g_kind = np.empty(cap, dtype=np.int8)
+    g_f = np.empty((cap, 5), dtype=np.float64)
+    n = 0
     for cx in range(GRID_W):
         for cy in range(GRID_H):
             t = tiles_xy[cx, cy]
             shape = t_shape[t]
             if shape == 0:
                 continue
-            i = fill[cx * GRID_H + cy]
-            fill[cx * GRID_H + cy] += 1
             xtl = cx * 24.0
             ytl = cy * 24.0
+            g_cell[n] = cx * GRID_H + cy
             if shape == 1:
-                _set_line(seg_f, i, xtl + t_diag[t, 0], ytl + t_diag[t, 1],
-                          xtl + t_diag[t, 2], ytl + t_diag[t, 3])
-                seg_kind[i] = SEG_LINE
+                g_kind[n] = SEG_LINE
+                g_f[n, 0] = xtl + t_diag[t, 0]
+                g_f[n, 1] = ytl + t_diag[t, 1]
+                g_f[n, 2] = xtl + t_diag[t, 2]
+                g_f[n, 3] = ytl + t_diag[t, 3]
             else:
-                seg_f[i, SF_CX] = xtl + t_arc[t, 0]
-                seg_f[i, SF_CY] = ytl + t_arc[t, 1]
-                seg_f[i, SF_HOR] = t_arc[t, 2]
-                seg_f[i, SF_VER] = t_arc[t, 3]
-                seg_f[i, SF_RAD] = 24.0
-                seg_kind[i] = SEG_ARC_CONVEX if t_arc[t, 4] != 0 else SEG_ARC_CONCAVE
+                g_kind[n] = SEG_ARC_CONVEX if t_arc[t, 4] != 0 else SEG_ARC_CONCAVE
+                g_f[n, 0] = xtl + t_arc[t, 0]
+                g_f[n, 1] = ytl + t_arc[t, 1]
+                g_f[n, 2] = t_arc[t, 2]
+                g_f[n, 3] = t_arc[t, 3]
+            n += 1
     for hx in range(HALF_W):
         for hy in range(HALF_H):
             s = hor_s[hx, hy]
             if s != 0:
-                cell = (hx // 2) * GRID_H + int(np.floor((hy - 0.1 * s) / 2))
-                i = fill[cell]
-                fill[cell] += 1
+                g_cell[n] = (hx // 2) * GRID_H + _half_cell(hy, s)
+                g_kind[n] = SEG_LINE
                 if s == -1:
-                    _set_line(seg_f, i, 12.0 * hx + 12.0, 12.0 * hy, 12.0 * hx, 12.0 * hy)
+                    g_f[n, 0] = 12.0 * hx + 12.0
+                    g_f[n, 2] = 12.0 * hx
                 else:
-                    _set_line(seg_f, i, 12.0 * hx, 12.0 * hy, 12.0 * hx + 12.0, 12.0 * hy)
-                seg_kind[i] = SEG_LINE
+                    g_f[n, 0] = 12.0 * hx
+                    g_f[n, 2] = 12.0 * hx + 12.0
+                g_f[n, 1] = 12.0 * hy
+                g_f[n, 3] = 12.0 * hy
+                n += 1
     for hx in range(HALF_W):
         for hy in range(HALF_H):
             s = ver_s[hx, hy]
             if s != 0:
-                cell = int(np.floor((hx - 0.1 * s) / 2)) * GRID_H + hy // 2
-                i = fill[cell]
-                fill[cell] += 1
+                g_cell[n] = _half_cell(hx, s) * GRID_H + hy // 2
+                g_kind[n] = SEG_LINE
+                g_f[n, 0] = 12.0 * hx
+                g_f[n, 2] = 12.0 * hx
                 if s == -1:
-                    _set_line(seg_f, i, 12.0 * hx, 12.0 * hy, 12.0 * hx, 12.0 * hy + 12.0)
+                    g_f[n, 1] = 12.0 * hy
+                    g_f[n, 3] = 12.0 * hy + 12.0
                 else:
-                    _set_line(seg_f, i, 12.0 * hx, 12.0 * hy + 12.0, 12.0 * hx, 12.0 * hy)
-                seg_kind[i] = SEG_LINE
+                    g_f[n, 1] = 12.0 * hy + 12.0
+                    g_f[n, 3] = 12.0 * hy
+                n += 1
+
+    cell_start = np.zeros(N_CELLS + 1, dtype=np.int32)
+    for k in range(n):
+        cell_start[g_cell[k] + 1] += 1
+    for i in range(N_CELLS):
+        cell_start[i + 1] += cell_start[i]
+    fill = cell_start[:N_CELLS].copy()
+    seg_kind = np.zeros(n, dtype=np.int8)
+    seg_f = np.zeros((n, SEG_COLS), dtype=np.float64)
+    for k in range(n):
+        i = fill[g_cell[k]]
+        fill[g_cell[k]] += 1
+        kind = g_kind[k]
+        seg_kind[i] = kind
+        if kind == SEG_LINE:
+            _set_line(seg_f, i, g_f[k, 0], g_f[k, 1], g_f[k, 2], g_f[k, 3])
+        else:
+            seg_f[i, SF_CX] = g_f[k, 0]
+            seg_f[i, SF_CY] = g_f[k, 1]
+            seg_f[i, SF_HOR] = g_f[k, 2]
+            seg_f[i, SF_VER] = g_f[k, 3]
+            seg_f[i, SF_RAD] = 24.0
     return hor_e, ver_e, cell_start, seg_kind, seg_f
 
 
