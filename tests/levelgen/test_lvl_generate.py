@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from npp_sim.formats.mapblock import check_map_block
 from npp_sim.levelgen import (
     CATEGORIES,
+    GENERATOR_VERSION,
     Level,
     assess_map,
     decode_map_summary,
