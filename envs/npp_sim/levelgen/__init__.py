@@ -12,10 +12,32 @@ from .check import Assessment, assess_map, plan_ok
 from .errors import SuiteError
 from .generator import CATEGORIES, GENERATOR_VERSION, Level, generate_level, level_id_for
 from .mapfile import MapSummary, cell_center_units, decode_map_summary, encode_map, units_to_cell
+from .suite import (
+    DEFAULT_TEST_COUNTS,
+    DEFAULT_TRAIN_COUNTS,
+    SUITE_BASE_SEEDS,
+    build_named_suite,
+    build_suite,
+    check_disjoint_seeds,
+    load_map_dir,
+    load_suite,
+    save_suite,
+    suite_seeds,
+)
 
 __all__ = [
     "Assessment",
     "CATEGORIES",
+    "DEFAULT_TEST_COUNTS",
+    "DEFAULT_TRAIN_COUNTS",
+    "SUITE_BASE_SEEDS",
+    "build_named_suite",
+    "build_suite",
+    "check_disjoint_seeds",
+    "load_map_dir",
+    "load_suite",
+    "save_suite",
+    "suite_seeds",
     "GENERATOR_VERSION",
     "Level",
     "MapSummary",
