@@ -68,12 +68,12 @@ def main(repeats: int = 3) -> dict:
 
         sims, inputs = [], []
         t = time.perf_counter()
-        for _, md, ib in replays:
+        for _, md, _ib in replays:
             sims.append(Simulator(parse_map(md)))
         best_load = min(best_load, time.perf_counter() - t)
         inputs = [decode_inputs(ib) for _, _, ib in replays]
         t = time.perf_counter()
-        for sim, (h, j) in zip(sims, inputs):
+        for sim, (h, j) in zip(sims, inputs, strict=True):
             sim.run(h, j)
         best_run = min(best_run, time.perf_counter() - t)
 

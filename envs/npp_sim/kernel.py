@@ -26,18 +26,95 @@ import numpy as np
 from numba import njit
 
 from .layout import (
-    E_ACTIVE, E_AUX, E_CELL, E_CLOSED, E_DIR, E_EDGE_X, E_EDGE_Y, E_LINK, E_MODE, E_SEG,
-    E_STATE, E_TIDX, E_TYPE, E_VERT, EF_DIRSIGN, EF_GRIDW, EF_NX, EF_NY, EF_RAD, EF_SPEED,
-    EF_X, EF_XO, EF_XS, EF_XT, EF_Y, EF_YO, EF_YS, EF_YT,
-    N_AIRBORN, N_AIRBORN_OLD, N_CCOUNT, N_CNX, N_CNY, N_CRLEN, N_CRUSHABLE, N_CSUMX,
-    N_CSUMY, N_DOORS, N_DRAG, N_FBUF, N_FCOUNT, N_FNX, N_FNY, N_FRAME, N_FSUMX, N_FSUMY,
-    N_GOLD, N_GRAV, N_HOR, N_JBUF, N_JDUR, N_JIN_OLD, N_JUMP, N_LPBUF, N_STATE, N_WALLED,
-    N_WALLN, N_WBUF, N_X, N_XCR, N_XLP, N_XOLD, N_XS, N_XSOLD, N_Y, N_YCR, N_YLP, N_YOLD,
-    N_YS, N_YSOLD,
+    E_ACTIVE,
+    E_AUX,
+    E_CELL,
+    E_CLOSED,
+    E_DIR,
+    E_EDGE_X,
+    E_EDGE_Y,
+    E_LINK,
+    E_MODE,
+    E_STATE,
+    E_TIDX,
+    E_TYPE,
+    E_VERT,
+    EF_GRIDW,
+    EF_NX,
+    EF_NY,
+    EF_RAD,
+    EF_SPEED,
+    EF_X,
+    EF_XO,
+    EF_XS,
+    EF_XT,
+    EF_Y,
+    EF_YO,
+    EF_YS,
+    EF_YT,
+    N_AIRBORN,
+    N_AIRBORN_OLD,
+    N_CCOUNT,
+    N_CNX,
+    N_CNY,
+    N_CRLEN,
+    N_CRUSHABLE,
+    N_CSUMX,
+    N_CSUMY,
+    N_DOORS,
+    N_DRAG,
+    N_FBUF,
+    N_FCOUNT,
+    N_FNX,
+    N_FNY,
+    N_FRAME,
+    N_FSUMX,
+    N_FSUMY,
+    N_GOLD,
+    N_GRAV,
+    N_HOR,
+    N_JBUF,
+    N_JDUR,
+    N_JIN_OLD,
+    N_JUMP,
+    N_LPBUF,
+    N_STATE,
+    N_WALLED,
+    N_WALLN,
+    N_WBUF,
+    N_X,
+    N_XCR,
+    N_XLP,
+    N_XOLD,
+    N_XS,
+    N_XSOLD,
+    N_Y,
+    N_YCR,
+    N_YLP,
+    N_YOLD,
+    N_YS,
+    N_YSOLD,
 )
 from .tiles import (
-    GRID_H, SEG_ARC_CONVEX, SEG_LINE, SEG_LINE_2S, SF_CX, SF_CY, SF_HOR, SF_LEN, SF_LENSQ,
-    SF_NX, SF_NY, SF_PX, SF_PY, SF_RAD, SF_VER, SF_X1, SF_X2, SF_Y1, SF_Y2,
+    GRID_H,
+    SEG_ARC_CONVEX,
+    SEG_LINE,
+    SEG_LINE_2S,
+    SF_CX,
+    SF_CY,
+    SF_HOR,
+    SF_LEN,
+    SF_LENSQ,
+    SF_NX,
+    SF_NY,
+    SF_PX,
+    SF_PY,
+    SF_RAD,
+    SF_VER,
+    SF_X1,
+    SF_X2,
+    SF_Y1,
+    SF_Y2,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -824,7 +901,7 @@ def thwump_think(ef, ei, e, nf, ni, hor_e, ver_e):
             dy = nyc - tyc
             if dy * d >= 0:
                 i = 0
-                for i in range(100):
+                for i in range(100):  # noqa: B007 (i is read after the loop)
                     if not is_empty_row(hor_e, xc1, xc2, tyc, d):
                         dy = nyc - tyc
                         break
@@ -840,7 +917,7 @@ def thwump_think(ef, ei, e, nf, ni, hor_e, ver_e):
             dx = nxc - txc
             if dx * d >= 0:
                 i = 0
-                for i in range(100):
+                for i in range(100):  # noqa: B007 (i is read after the loop)
                     if not is_empty_column(ver_e, txc, yc1, yc2, d):
                         dx = nxc - txc
                         break
@@ -1165,7 +1242,7 @@ def ninja_post_collision(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_
         e = scratch[k]
         if ei[e, E_TYPE] == 24:
             continue  # boost pads act in their move step only
-        kind, a, b = logical_contact(ef, ei, e, nf, ni, ghead, gtail, enext, eprev, 
+        kind, a, b = logical_contact(ef, ei, e, nf, ni, ghead, gtail, enext, eprev,
                                      hor_e, ver_e)
         if kind == 2:
             xb = a * 2 / 3

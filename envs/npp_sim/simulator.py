@@ -8,16 +8,28 @@ kernel; ``run_inputs`` runs a whole input sequence inside a single compiled call
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import kernel as K
 from .inputs import decode_inputs
-from .layout import E_ACTIVE, E_TYPE, N_AIRBORN, N_FRAME, N_GOLD, N_STATE, N_WALLED, N_X, N_XS, N_Y, N_YS
+from .layout import (
+    E_ACTIVE,
+    E_TYPE,
+    N_AIRBORN,
+    N_FRAME,
+    N_GOLD,
+    N_STATE,
+    N_WALLED,
+    N_X,
+    N_XS,
+    N_Y,
+    N_YS,
+)
 from .map_data import LevelData, _as_bytes, _raise_for, parse_map, warn_skipped
 from .world import _SILENT, _SUPPORTED, build_world, simulate_bytes
+
 
 class _World:
     """Static per-map data plus the initial state arrays (built by the compiled loader)."""
@@ -114,7 +126,7 @@ class Simulator:
         return tuple(a.copy() for a in self._state)
 
     def restore(self, snap: tuple) -> None:
-        for dst, src in zip(self._state, snap):
+        for dst, src in zip(self._state, snap, strict=True):
             dst[...] = src
 
     # --- stepping ----------------------------------------------------------------------------

@@ -16,13 +16,55 @@ from numba import njit
 
 from . import kernel as K
 from .layout import (
-    E_ACTIVE, E_CELL, E_CLOSED, E_DIR, E_EDGE_X, E_EDGE_Y, E_LINK, E_MODE, E_ORI, E_SEG, E_STATE,
-    E_TIDX, E_TYPE, E_VERT, EF_COLS, EF_GRIDW, EF_NX, EF_NY, EF_RAD, EF_SPEED, EF_X, EF_XO,
-    EF_XT, EF_Y, EF_YO, EF_YT, EI_COLS, N_CNY, N_DRAG, N_FBUF, N_FNY, N_GRAV, N_JBUF, N_LPBUF,
-    N_WBUF, N_X, N_Y, NF_SIZE, NI_SIZE,
+    E_ACTIVE,
+    E_CELL,
+    E_CLOSED,
+    E_DIR,
+    E_EDGE_X,
+    E_EDGE_Y,
+    E_LINK,
+    E_MODE,
+    E_ORI,
+    E_SEG,
+    E_STATE,
+    E_TIDX,
+    E_TYPE,
+    E_VERT,
+    EF_COLS,
+    EF_GRIDW,
+    EF_NX,
+    EF_NY,
+    EF_RAD,
+    EF_SPEED,
+    EF_X,
+    EF_XO,
+    EF_XT,
+    EF_Y,
+    EF_YO,
+    EF_YT,
+    EI_COLS,
+    N_CNY,
+    N_DRAG,
+    N_FBUF,
+    N_FNY,
+    N_GRAV,
+    N_JBUF,
+    N_LPBUF,
+    N_WBUF,
+    N_X,
+    N_Y,
+    NF_SIZE,
+    NI_SIZE,
 )
-from .tiles import GRID_H, N_CELLS, TILE_ARC, TILE_DIAG, TILE_EDGES, TILE_ORTHO, TILE_SHAPE
-from .tiles import _build_geometry
+from .tiles import (
+    N_CELLS,
+    TILE_ARC,
+    TILE_DIAG,
+    TILE_EDGES,
+    TILE_ORTHO,
+    TILE_SHAPE,
+    _build_geometry,
+)
 
 TILE_OFFSET = 184
 ENTITY_OFFSET = 1230

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from npp_sim.simulator import run_inputs
 
 TRACE_DIR = (Path(__file__).resolve().parents[2] / ".." / "shared" / "npp_reference" / "traces").resolve()
