@@ -1,6 +1,10 @@
 """All four archs on real observations from the simulator's env (one generated level, all
 modalities): finite logits, and the BC loss reaches the HGT's type-specific layers that the real
-graph uses."""
+graph uses.
+
+Marked slow: building the env compiles the simulator's numba kernels (15 s to over a minute when the
+cache is cold), which would dominate this directory's budget; `make test-slow` runs it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ import torch
 from gymnasium import spaces
 
 from imitation_pipeline.policies import build_policy
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
