@@ -63,14 +63,14 @@ def test_cache_and_worker_count_give_identical_bytes(replay_dir, tmp_path) -> No
     cfg = ObsConfig(modalities=("player_frame", "game_state", "entities"), stride=2)
     p1, m1 = generate_shards(replay_dir, tmp_path / "a", cfg, workers=1, progress=False)
     p2, m2 = generate_shards(replay_dir, tmp_path / "b", cfg, workers=2, progress=False)
-    assert m1["run"]["computed"] == 3 and m2["run"]["computed"] == 3
+    assert m1["run"]["computed"] == 5 and m2["run"]["computed"] == 5  # 3 shards + 2 exclusion verdicts
     assert p1.read_bytes() == p2.read_bytes() and p1.name == p2.name
     for rec in m1["shards"]:
         assert (p1.parent / rec["shard"]).read_bytes() == (p2.parent / rec["shard"]).read_bytes()
     _, m3 = generate_shards(replay_dir, tmp_path / "a", cfg, workers=2, progress=False)
-    assert m3["run"] == {**m3["run"], "computed": 0, "cached": 3}
+    assert m3["run"] == {**m3["run"], "computed": 0, "cached": 5}  # nothing redone, exclusions included
     _, m4 = generate_shards(replay_dir, tmp_path / "a", ObsConfig(modalities=("game_state",)), progress=False)
-    assert m4["run"]["computed"] == 3  # another observation config never reuses shards
+    assert m4["run"]["computed"] == 5  # another observation config never reuses shards
     assert include_flag_changes_selection(replay_dir, tmp_path)
 
 

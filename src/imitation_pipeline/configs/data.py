@@ -17,12 +17,18 @@ class DatasetConfig:
 
 @dataclass
 class NppReplaysConfig(DatasetConfig):
-    include_unsuccessful: bool = False
+    """A directory of replay files (v0, v1, attract, v2); which ones count: ``generate.include_unsuccessful``."""
 
 
 @dataclass
 class PokemonNpzConfig(DatasetConfig):
-    image_size: int = 84
+    """Episodes written by pokemon_env (see imitation_pipeline.data.pokemon_npz for the format)."""
+
+    image_size: int = 84  # frames are area-resized to image_size x image_size, channel-first
+    grayscale: bool = False  # True: 1 luma channel; False: RGB
+    num_actions: int = 10  # GBA buttons; actions outside [0, num_actions) are a DatasetError
+    use_cache: bool = True  # cache preprocessed episodes (keyed by file content + preprocessing)
+    cache_dir: str | None = None  # default <path>/.cache (user cache dir when not writable)
 
 
 DATASET_SCHEMAS = {"npp_replays": NppReplaysConfig, "pokemon_npz": PokemonNpzConfig}

@@ -7,7 +7,7 @@ from typing import Any
 
 from omegaconf import MISSING
 
-from .stages import GenerateConfig, VerifyConfig
+from .stages import BCConfig, GenerateConfig, VerifyConfig
 
 
 @dataclass
@@ -15,6 +15,8 @@ class RootConfig:
     stage: str = MISSING  # set by the `stage` group (conf/stage/<name>.yaml)
     seed: int = 0
     run_dir: str = "${hydra:runtime.output_dir}"
+    cache_root: str = "${oc.env:IMITATION_PIPELINE_CACHE,.cache/imitation_pipeline}"  # shards, run pointers
+    resume: bool = False  # continue the stage from the newest checkpoint of the same arch and seed
     # Config groups; each option is validated by its own schema (see configs/__init__.py).
     arch: Any = MISSING
     dataset: Any = MISSING
@@ -24,3 +26,4 @@ class RootConfig:
     # Per-stage option blocks (always present, so `pipeline` can chain stages).
     verify: VerifyConfig = field(default_factory=VerifyConfig)
     generate: GenerateConfig = field(default_factory=GenerateConfig)
+    bc: BCConfig = field(default_factory=BCConfig)

@@ -20,7 +20,7 @@ class GenerateConfig:
     """Regenerate replays into cached observation shards (one per replay)."""
 
     replay_dir: str = "${dataset.path}"
-    cache_dir: str = "${oc.env:IMITATION_PIPELINE_CACHE,.cache/imitation_pipeline}/shards"
+    cache_dir: str = "${cache_root}/shards"
     modalities: list[str] = "${arch.modalities}"  # type: ignore[assignment]
     stride: int = "${env.frame_skip}"  # type: ignore[assignment]  # sample every k-th frame (= env frame_skip)
     lr_rule: str = "${env.lr_rule}"
@@ -28,3 +28,23 @@ class GenerateConfig:
     include_unsuccessful: bool = False
     workers: int = 2
     compress: bool = True
+
+
+@dataclass
+class BCConfig:
+    """Behavioural cloning (Lightning) of the SB3 policy on the dataset's demonstrations."""
+
+    lr: float = 3e-4
+    weight_decay: float = 0.0
+    batch_size: int = 256
+    entropy_coef: float = 0.0  # loss = NLL - entropy_coef * entropy
+    class_weighting: str = "none"  # none | balanced (inverse action frequency, for NOOP-heavy data)
+    freeze_extractor_steps: int = 0  # keep the features extractor frozen for the first N steps
+    split_by: str = "replay"  # replay | level; never by frame
+    max_replays: int = 0  # 0 = all (small values make tiny test budgets)
+    monitor: str = "val/loss"  # val/loss | val/accuracy | rollout/success_rate
+    early_stopping_patience: int = 10
+    rollout_every_n_epochs: int = 1  # 0 disables rollout evaluation
+    rollout_levels: int = 4  # held-out levels: the maps of validation replays
+    rollout_max_frames: int = 2000
+    checkpoint_pointer: str = "${cache_root}/latest/bc-${arch.name}-seed${seed}.json"

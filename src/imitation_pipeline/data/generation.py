@@ -118,11 +118,19 @@ def shard_path(shard_dir: str | os.PathLike, sha: str) -> Path:
     return Path(shard_dir) / f"{sha[:24]}{SHARD_SUFFIX}"
 
 
-def cached_record(path: str, sha: str, shard_dir: str) -> dict | None:
-    """The manifest record of an existing shard, or None (a damaged shard is removed)."""
+def verdict_path(shard_dir: str | os.PathLike, sha: str, include_unsuccessful: bool) -> Path:
+    return Path(shard_dir) / f"{sha[:24]}.excluded{'-all' if include_unsuccessful else ''}.json"
+
+
+def cached_record(path: str, sha: str, shard_dir: str, include_unsuccessful: bool = False) -> dict | None:
+    """The manifest record of an existing shard or exclusion verdict; None if not yet processed."""
     shard = shard_path(shard_dir, sha)
     if not shard.exists():
-        return None
+        verdict = verdict_path(shard_dir, sha, include_unsuccessful)
+        try:
+            return {**json.loads(verdict.read_text()), "cached": True}
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
     try:
         meta = read_shard(shard, keys=[]).meta
     except DatasetError:
@@ -142,16 +150,17 @@ def process_replay(path: str, sha: str, shard_dir: str, cfg: ObsConfig, include_
     size = path_.stat().st_size
     base = {"file": path_.name, "sha256": sha, "shard": None, "samples": 0, "replay_bytes": size,
             "observation_bytes": 0, "shard_bytes": 0, "error": None, "outcome": None}
-    cached = cached_record(path, sha, shard_dir)
+    cached = cached_record(path, sha, shard_dir, include_unsuccessful)
     if cached is not None:
         return cached
     try:
         demo = read_demo(path_, strict=True)
     except DemoFormatError as err:
-        return {**base, "error": str(err)}
+        return _excluded({**base, "error": str(err)}, shard_dir, sha, include_unsuccessful)
     trace = run_inputs(demo.map_data, demo.inputs, lr_rule=cfg.lr_rule, source=path_.name)
     if trace.outcome != "won" and not include_unsuccessful:
-        return {**base, "outcome": trace.outcome, "error": None, "skipped": f"not won ({trace.outcome})"}
+        return _excluded({**base, "outcome": trace.outcome, "skipped": f"not won ({trace.outcome})"},
+                         shard_dir, sha, include_unsuccessful)
     obs, actions, frames = regenerate(demo.map_data, demo.inputs, _builder(cfg), lr_rule=cfg.lr_rule,
                                       stride=cfg.stride, source=path_.name)
     meta = {
@@ -170,6 +179,12 @@ def process_replay(path: str, sha: str, shard_dir: str, cfg: ObsConfig, include_
     }
     write_shard(shard, obs, actions, frames, meta, compress=compress)
     return {**_record_from_meta(meta, shard, size), "cached": False}
+
+
+def _excluded(record: dict, shard_dir: str, sha: str, include_unsuccessful: bool) -> dict:
+    """Remember why a replay was left out (the verdict depends only on its bytes and the config)."""
+    write_json_atomic(verdict_path(shard_dir, sha, include_unsuccessful), record)
+    return {**record, "cached": False}
 
 
 def _run_job(args):
@@ -199,7 +214,7 @@ def generate_shards(
     shas = [sha256_file(p) for p in replays]
     jobs = [(str(p), s, str(shard_dir), cfg, include_unsuccessful, compress) for p, s in zip(replays, shas)]
     t0 = time.perf_counter()
-    records = [rec for rec in (cached_record(j[0], j[1], j[2]) for j in jobs) if rec is not None]
+    records = [rec for rec in (cached_record(j[0], j[1], j[2], include_unsuccessful) for j in jobs) if rec is not None]
     done = {r["file"] for r in records}
     todo = [j for j in jobs if Path(j[0]).name not in done]
     records += _run_all(todo, min(workers, len(todo)), progress) if todo else []

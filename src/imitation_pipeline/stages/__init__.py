@@ -8,7 +8,7 @@ from omegaconf import DictConfig
 
 from imitation_pipeline.errors import UserFacingError
 
-STAGES = ("verify", "generate")
+STAGES = ("verify", "generate", "bc")
 
 
 def run_stage(cfg: DictConfig) -> dict:

@@ -1,0 +1,177 @@
+"""LightningDataModule for N++ demonstrations: shards regenerated from replays, split by replay or level.
+
+The split is made over replays (or over levels, so that no level appears on both sides), never over
+frames: neighbouring frames of one replay are near-duplicates, and a frame-level split inflates
+validation accuracy. Samples are held in memory as the shards' uint8/float arrays; a batch is one
+fancy-index per key (no per-sample collation), so data loading stays far below the model's cost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+
+from imitation_pipeline.data.generation import ObsConfig, generate_shards, load_manifest
+from imitation_pipeline.data.shards import read_shard
+from imitation_pipeline.errors import DatasetError
+
+
+@dataclass
+class DemoArrays:
+    """All samples of a set of replays, concatenated."""
+
+    obs: dict[str, np.ndarray]
+    actions: np.ndarray  # (N,) int64
+    replay: np.ndarray  # (N,) int32 index into ``replays``
+    category: np.ndarray  # (N,) int32 index into ``categories``
+    frame: np.ndarray  # (N,) int32
+    replays: list[dict]  # manifest records
+    categories: list[str]
+
+    def __len__(self) -> int:
+        return len(self.actions)
+
+    def select(self, replay_ids: Sequence[int]) -> DemoArrays:
+        mask = np.isin(self.replay, np.asarray(replay_ids))
+        idx = np.flatnonzero(mask)
+        return DemoArrays({k: v[idx] for k, v in self.obs.items()}, self.actions[idx], self.replay[idx],
+                          self.category[idx], self.frame[idx], self.replays, self.categories)
+
+
+def load_demo_arrays(manifest_path: str | Path, keys: Sequence[str]) -> DemoArrays:
+    manifest = load_manifest(manifest_path)
+    shard_dir = Path(manifest_path).parent
+    records = manifest["shards"]
+    if not records:
+        raise DatasetError(f"{manifest_path}: no usable replays (all were left out: see 'excluded')")
+    categories = sorted({r["category"] for r in records})
+    parts = [read_shard(shard_dir / r["shard"], keys=list(keys)) for r in records]
+    obs = {k: np.concatenate([p.obs[k] for p in parts]) for k in keys}
+    actions = np.concatenate([p.actions for p in parts]).astype(np.int64)
+    replay = np.concatenate([np.full(len(p), i, np.int32) for i, p in enumerate(parts)])
+    category = np.concatenate([np.full(len(p), categories.index(r["category"]), np.int32)
+                               for p, r in zip(parts, records)])
+    frame = np.concatenate([p.frames for p in parts]).astype(np.int32)
+    return DemoArrays(obs, actions, replay, category, frame, records, categories)
+
+
+def split_replays(records: Sequence[dict], val_fraction: float, seed: int, by: str = "replay") -> tuple[list[int], list[int]]:
+    """Indices of train / validation replays. ``by="level"`` keeps all replays of a level together.
+
+    Deterministic for a seed and independent of file order (groups are ranked by a seeded hash).
+    """
+    if not 0.0 <= val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    if by not in ("replay", "level"):
+        raise ValueError(f"split_by must be 'replay' or 'level', got {by!r}")
+    groups: dict[str, list[int]] = {}
+    for i, r in enumerate(records):
+        key = r["sha256"] if by == "replay" else f"{r['category']}/{r['level_id']}"
+        groups.setdefault(key, []).append(i)
+    ranked = sorted(groups, key=lambda g: hashlib.sha256(f"{seed}:{g}".encode()).hexdigest())
+    n_val = int(round(len(ranked) * val_fraction))
+    if val_fraction > 0 and n_val == 0 and len(ranked) > 1:
+        n_val = 1
+    val_groups = set(ranked[:n_val])
+    train = sorted(i for g in ranked if g not in val_groups for i in groups[g])
+    val = sorted(i for g in val_groups for i in groups[g])
+    if not train:
+        raise DatasetError("the split left no training replays (lower val_fraction or add replays)")
+    return train, val
+
+
+class BatchSampler:
+    """Yields index arrays of one batch each (shuffled per epoch with a seeded generator)."""
+
+    def __init__(self, n: int, batch_size: int, shuffle: bool, seed: int, drop_last: bool = False):
+        self.n, self.batch_size, self.shuffle, self.seed, self.drop_last = n, batch_size, shuffle, seed, drop_last
+        self.epoch = 0
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        order = np.arange(self.n)
+        if self.shuffle:
+            order = np.random.default_rng((self.seed, self.epoch)).permutation(self.n)
+            self.epoch += 1
+        stop = self.n - self.batch_size + 1 if self.drop_last else self.n
+        for start in range(0, max(stop, 0), self.batch_size):
+            yield order[start:start + self.batch_size]
+
+    def __len__(self) -> int:
+        return self.n // self.batch_size if self.drop_last else -(-self.n // self.batch_size)
+
+
+class ArrayBatches(torch.utils.data.Dataset):
+    """``dataset[index_array]`` -> a whole batch as tensors (obs dict, actions, category)."""
+
+    def __init__(self, arrays: DemoArrays):
+        self.arrays = arrays
+
+    def __len__(self) -> int:
+        return len(self.arrays)
+
+    def __getitem__(self, idx: np.ndarray) -> dict:
+        a = self.arrays
+        idx = np.sort(idx)  # sequential reads of the large arrays
+        return {
+            "obs": {k: torch.from_numpy(v[idx]) for k, v in a.obs.items()},
+            "actions": torch.from_numpy(a.actions[idx]),
+            "category": torch.from_numpy(a.category[idx].astype(np.int64)),
+        }
+
+
+class NppDemoDataModule(L.LightningDataModule):
+    """Ensures the shards exist (through the generation cache), splits, and serves batches."""
+
+    def __init__(self, replay_dir: str, cache_dir: str, obs_config: ObsConfig, *, batch_size: int = 256,
+                 val_fraction: float = 0.2, split_seed: int = 0, split_by: str = "replay",
+                 include_unsuccessful: bool = False, workers: int = 1, max_replays: int = 0):
+        super().__init__()
+        self.replay_dir, self.cache_dir, self.obs_config = replay_dir, cache_dir, obs_config
+        self.batch_size, self.val_fraction, self.split_seed, self.split_by = batch_size, val_fraction, split_seed, split_by
+        self.include_unsuccessful, self.workers, self.max_replays = include_unsuccessful, workers, max_replays
+        self.manifest_path: Path | None = None
+        self.train: DemoArrays | None = None
+        self.val: DemoArrays | None = None
+
+    def prepare_data(self) -> None:
+        if self.manifest_path is not None:
+            return
+        self.manifest_path, _ = generate_shards(self.replay_dir, self.cache_dir, self.obs_config, workers=self.workers,
+                                                include_unsuccessful=self.include_unsuccessful)
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train is not None:
+            return
+        if self.manifest_path is None:
+            self.prepare_data()
+        from npp_sim.observation_spec import observation_keys
+
+        arrays = load_demo_arrays(self.manifest_path, observation_keys(self.obs_config.modalities))
+        if self.max_replays and len(arrays.replays) > self.max_replays:
+            arrays = arrays.select(range(self.max_replays))
+            arrays.replays = arrays.replays[: self.max_replays]
+        train_ids, val_ids = split_replays(arrays.replays, self.val_fraction, self.split_seed, self.split_by)
+        self.all = arrays
+        self.train = arrays.select(train_ids)
+        self.val = arrays.select(val_ids) if val_ids else None
+        self.train_replays = [arrays.replays[i] for i in train_ids]
+        self.val_replays = [arrays.replays[i] for i in val_ids]
+
+    def _loader(self, arrays: DemoArrays, shuffle: bool) -> torch.utils.data.DataLoader:
+        sampler = BatchSampler(len(arrays), self.batch_size, shuffle, self.split_seed)
+        return torch.utils.data.DataLoader(ArrayBatches(arrays), sampler=sampler, batch_size=None, num_workers=0)
+
+    def train_dataloader(self):
+        return self._loader(self.train, shuffle=True)
+
+    def val_dataloader(self):
+        return [] if self.val is None else self._loader(self.val, shuffle=False)
+
+    def action_counts(self) -> np.ndarray:
+        return np.bincount(self.train.actions, minlength=6)

@@ -1,0 +1,183 @@
+"""``stage=bc``: behavioural cloning of the arch's SB3 policy with Lightning.
+
+Data: the dataset's replays regenerated into shards for exactly the arch's modalities (through the
+generation cache), split by replay or level. Callbacks: ModelCheckpoint (best by ``bc.monitor`` +
+last, both in the project's checkpoint schema), EarlyStopping, LearningRateMonitor, a progress bar,
+rollout evaluation on held-out levels (the validation replays' maps), and a pointer to this run's
+checkpoints so ``resume=true`` and ``stage=finetune`` find them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from imitation_pipeline.atomic_files import write_json_atomic
+from imitation_pipeline.errors import DatasetError, UserFacingError
+
+log = logging.getLogger(__name__)
+
+
+def build_logger(cfg: DictConfig, run_dir: Path):
+    if cfg.logger is None:
+        return False
+    from hydra.utils import instantiate
+
+    if "WandbLogger" in str(cfg.logger.get("_target_", "")) and cfg.logger.get("offline", True):
+        os.environ.setdefault("WANDB_MODE", "offline")
+    return instantiate(cfg.logger)
+
+
+def class_weights_for(counts: np.ndarray, mode: str):
+    import torch
+
+    if mode == "none":
+        return None
+    if mode != "balanced":
+        raise UserFacingError(f"bc.class_weighting must be 'none' or 'balanced', got {mode!r}")
+    counts = counts.astype(np.float64)
+    present = counts > 0
+    w = np.ones_like(counts)
+    w[present] = counts[present].sum() / (present.sum() * counts[present])
+    return torch.tensor(w, dtype=torch.float32)
+
+
+def npp_datamodule(cfg: DictConfig, modalities: list[str]):
+    from imitation_pipeline.data.npp_datamodule import NppDemoDataModule
+    from imitation_pipeline.stages.generate import obs_config_from
+
+    obs_cfg = obs_config_from(cfg)
+    if list(obs_cfg.modalities) != list(modalities):
+        raise UserFacingError(f"generate.modalities {list(obs_cfg.modalities)} differ from arch.modalities {modalities}")
+    return NppDemoDataModule(
+        cfg.generate.replay_dir, cfg.generate.cache_dir, obs_cfg, batch_size=int(cfg.bc.batch_size),
+        val_fraction=float(cfg.dataset.val_fraction), split_seed=int(cfg.dataset.split_seed),
+        split_by=str(cfg.bc.split_by), include_unsuccessful=bool(cfg.generate.include_unsuccessful),
+        workers=int(cfg.generate.workers), max_replays=int(cfg.bc.max_replays),
+    )
+
+
+def rollout_levels(dm, limit: int) -> tuple[list[bytes], list[str]]:
+    """Maps of the validation replays (held out from training), at most ``limit``."""
+    from npp_sim.formats import read_demo
+
+    levels, names, seen = [], [], set()
+    for rec in dm.val_replays:
+        if len(levels) >= limit:
+            break
+        demo = read_demo(Path(dm.replay_dir) / rec["file"])
+        if demo.map_data in seen:
+            continue
+        seen.add(demo.map_data)
+        levels.append(demo.map_data)
+        names.append(f"{rec['category']}/{rec['level_id']}")
+    return levels, names
+
+
+def make_env_factory(cfg: DictConfig, modalities: list[str], max_frames: int):
+    def make(levels, names):
+        from npp_sim.env import NppEnv
+
+        return NppEnv(levels=levels, level_names=names, observation=modalities,
+                      frame_skip=int(cfg.env.frame_skip), max_frames=max_frames,
+                      reward=OmegaConf.to_container(cfg.env.reward, resolve=True))
+
+    return make
+
+
+def run(cfg: DictConfig) -> dict:
+    import lightning as L
+    import torch
+    from gymnasium import spaces
+    from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint, TQDMProgressBar
+
+    from imitation_pipeline.checkpoint import provenance
+    from imitation_pipeline.training.bc_module import BCModule
+    from imitation_pipeline.training.callbacks import AtomicCheckpointIO, LatestPointer, RolloutEvaluation, read_pointer
+
+    torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
+    L.seed_everything(int(cfg.seed), workers=True, verbose=False)
+    run_dir = Path(cfg.run_dir)
+    arch = OmegaConf.to_container(cfg.arch, resolve=True)
+    modalities = list(arch["modalities"])
+
+    if cfg.dataset.name != "npp_replays":
+        raise UserFacingError(f"stage=bc supports dataset=npp_replays here; got {cfg.dataset.name!r}")
+    dm = npp_datamodule(cfg, modalities)
+    dm.prepare_data()
+    dm.setup("fit")
+    if dm.val is None:
+        raise DatasetError(f"{cfg.generate.replay_dir}: too few replays for a validation split "
+                           f"({len(dm.train_replays)} usable); add replays or set dataset.val_fraction")
+
+    from npp_sim.observation_spec import observation_space
+
+    obs_space, act_space = observation_space(modalities), spaces.Discrete(6)
+    module = BCModule(
+        arch, obs_space, act_space, lr=float(cfg.bc.lr), weight_decay=float(cfg.bc.weight_decay),
+        entropy_coef=float(cfg.bc.entropy_coef),
+        class_weights=class_weights_for(dm.action_counts(), str(cfg.bc.class_weighting)),
+        freeze_extractor_steps=int(cfg.bc.freeze_extractor_steps), categories=dm.all.categories,
+        provenance=provenance(dm.manifest_path.stem.removeprefix("manifest-"), seed=int(cfg.seed),
+                              train_replays=len(dm.train_replays), val_replays=len(dm.val_replays),
+                              obs_key=dm.manifest_path.parent.name),
+    )
+
+    monitor = str(cfg.bc.monitor)
+    mode = "min" if monitor.endswith("loss") else "max"
+    levels, names = rollout_levels(dm, int(cfg.bc.rollout_levels))
+    use_rollout = int(cfg.bc.rollout_every_n_epochs) > 0 and bool(levels)
+    if monitor.startswith("rollout/") and not use_rollout:
+        raise UserFacingError(f"bc.monitor={monitor} needs rollout evaluation (bc.rollout_every_n_epochs > 0)")
+    ckpt = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=monitor, mode=mode,
+                           save_top_k=1, save_last=True, enable_version_counter=False)
+    callbacks = [ckpt, EarlyStopping(monitor=monitor, mode=mode, patience=int(cfg.bc.early_stopping_patience)),
+                 LatestPointer(cfg.bc.checkpoint_pointer, run_dir, ckpt), TQDMProgressBar(refresh_rate=10)]
+    if use_rollout:
+        make_env = make_env_factory(cfg, modalities, int(cfg.bc.rollout_max_frames))
+        callbacks.insert(0, RolloutEvaluation(make_env, levels, names, int(cfg.bc.rollout_every_n_epochs)))
+    logger = build_logger(cfg, run_dir)
+    if logger:
+        callbacks.append(LearningRateMonitor(logging_interval="epoch"))
+
+    resume_from = None
+    if cfg.resume:
+        pointer = read_pointer(cfg.bc.checkpoint_pointer)
+        resume_from = pointer.get("last")
+        if not resume_from or not Path(resume_from).is_file():
+            raise UserFacingError(f"{cfg.bc.checkpoint_pointer}: the recorded last checkpoint {resume_from} is missing")
+        print(f"resuming from {resume_from}")
+
+    t = cfg.trainer
+    trainer = L.Trainer(
+        accelerator=t.accelerator, devices=t.devices, strategy=t.strategy, num_nodes=t.num_nodes,
+        precision=t.precision, max_epochs=t.max_epochs, max_steps=t.max_steps,
+        log_every_n_steps=t.log_every_n_steps, deterministic=t.deterministic,
+        enable_progress_bar=t.enable_progress_bar, default_root_dir=str(run_dir), callbacks=callbacks,
+        logger=logger, plugins=[AtomicCheckpointIO()], enable_model_summary=False,
+    )
+    trainer.fit(module, datamodule=dm, ckpt_path=resume_from)
+
+    metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if getattr(v, "numel", lambda: 1)() == 1}
+    summary = {
+        "stage": "bc",
+        "arch": arch["name"],
+        "best_checkpoint": ckpt.best_model_path or None,
+        "last_checkpoint": str(run_dir / "checkpoints" / "last.ckpt"),
+        "monitor": monitor,
+        "best_score": None if ckpt.best_model_score is None else float(ckpt.best_model_score),
+        "epochs": int(trainer.current_epoch),
+        "global_step": int(trainer.global_step),
+        "train_samples": len(dm.train),
+        "val_samples": len(dm.val),
+        "train_replays": len(dm.train_replays),
+        "val_replays": len(dm.val_replays),
+        "metrics": metrics,
+    }
+    write_json_atomic(run_dir / "bc_summary.json", summary)
+    print(f"bc: best {monitor} = {summary['best_score']} -> {summary['best_checkpoint']}")
+    return summary

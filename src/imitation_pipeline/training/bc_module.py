@@ -1,0 +1,145 @@
+"""Behavioural cloning as a LightningModule around the SB3 policy PPO will later run.
+
+The module owns an SB3 ``ActorCriticPolicy`` built from the arch config, so BC trains exactly the
+network (extractor, policy MLP, action head) that fine-tuning loads; only the value head is left
+for PPO. Loss = negative log-likelihood of the demonstrated action (optionally class-weighted)
+minus ``entropy_coef`` x the policy entropy.
+
+Checkpoints written by Lightning also carry the project's schema (``policy_state_dict``, arch,
+spaces, stage, metrics, provenance), so every ``.ckpt`` it saves loads with
+:func:`imitation_pipeline.checkpoint.load_checkpoint`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+
+from imitation_pipeline.checkpoint import SCHEMA_VERSION, describe_space
+from imitation_pipeline.policies import build_policy
+
+ACTION_NAMES = ("noop", "left", "right", "jump", "left_jump", "right_jump")
+
+
+class BCModule(L.LightningModule):
+    def __init__(
+        self,
+        arch: dict,
+        observation_space,
+        action_space,
+        *,
+        lr: float = 3e-4,
+        weight_decay: float = 0.0,
+        entropy_coef: float = 0.0,
+        class_weights: torch.Tensor | None = None,
+        freeze_extractor_steps: int = 0,
+        categories: list[str] | None = None,
+        provenance: dict | None = None,
+    ):
+        super().__init__()
+        self.arch = dict(arch)
+        self.observation_space, self.action_space = observation_space, action_space
+        self.policy = build_policy(self.arch, observation_space, action_space)
+        self.lr, self.weight_decay, self.entropy_coef = lr, weight_decay, entropy_coef
+        self.freeze_extractor_steps = int(freeze_extractor_steps)
+        self.register_buffer("class_weights", class_weights if class_weights is not None else torch.ones(action_space.n))
+        self.categories = list(categories or [])
+        self.provenance = dict(provenance or {})
+        self._frozen = False
+        self._val_stats: dict[str, torch.Tensor] = {}
+
+    # --- the policy's action distribution ----------------------------------------------------
+    def action_logits(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        features = self.policy.extract_features(obs, self.policy.pi_features_extractor)  # SB3 preprocessing
+        latent_pi = self.policy.mlp_extractor.forward_actor(features)
+        return self.policy.action_net(latent_pi)
+
+    def _losses(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        logits = self.action_logits(batch["obs"])
+        actions = batch["actions"]
+        nll = F.cross_entropy(logits, actions, weight=self.class_weights)
+        logp = F.log_softmax(logits, dim=-1)
+        entropy = -(logp.exp() * logp).sum(-1).mean()
+        loss = nll - self.entropy_coef * entropy
+        return loss, nll, entropy, logits
+
+    # --- training ----------------------------------------------------------------------------
+    def _set_extractor_frozen(self, frozen: bool) -> None:
+        if frozen == self._frozen:
+            return
+        for p in self.policy.features_extractor.parameters():
+            p.requires_grad_(not frozen)
+        self._frozen = frozen
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        self._set_extractor_frozen(self.global_step < self.freeze_extractor_steps)
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        loss, nll, entropy, logits = self._losses(batch)
+        acc = (logits.argmax(-1) == batch["actions"]).float().mean()
+        n = len(batch["actions"])
+        self.log_dict({"train/loss": loss, "train/nll": nll, "train/entropy": entropy, "train/accuracy": acc},
+                      on_step=True, on_epoch=True, prog_bar=False, batch_size=n)
+        return loss
+
+    def on_validation_epoch_start(self) -> None:
+        n_act, n_cat = self.action_space.n, max(len(self.categories), 1)
+        z = lambda *s: torch.zeros(*s, device=self.device)  # noqa: E731
+        self._val_stats = {"act_hit": z(n_act), "act_n": z(n_act), "cat_hit": z(n_cat), "cat_n": z(n_cat)}
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        loss, nll, entropy, logits = self._losses(batch)
+        hit = (logits.argmax(-1) == batch["actions"]).float()
+        n = len(batch["actions"])
+        self.log_dict({"val/loss": loss, "val/nll": nll, "val/accuracy": hit.mean()}, on_epoch=True,
+                      prog_bar=True, batch_size=n)
+        s = self._val_stats
+        s["act_hit"].index_add_(0, batch["actions"], hit)
+        s["act_n"].index_add_(0, batch["actions"], torch.ones_like(hit))
+        s["cat_hit"].index_add_(0, batch["category"], hit)
+        s["cat_n"].index_add_(0, batch["category"], torch.ones_like(hit))
+
+    def on_validation_epoch_end(self) -> None:
+        s = self._val_stats
+        if not s:
+            return
+        metrics = {}
+        for a, name in enumerate(ACTION_NAMES[: self.action_space.n]):
+            if s["act_n"][a] > 0:
+                metrics[f"val/accuracy_{name}"] = s["act_hit"][a] / s["act_n"][a]
+        for c, name in enumerate(self.categories):
+            if s["cat_n"][c] > 0:
+                metrics[f"val/accuracy_cat_{name}"] = s["cat_hit"][c] / s["cat_n"][c]
+        if metrics:
+            self.log_dict(metrics)
+
+    def configure_optimizers(self):
+        params = [p for p in self.policy.parameters()]
+        return torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
+
+    # --- the project's checkpoint schema inside Lightning's checkpoints ----------------------
+    def schema_payload(self) -> dict:
+        metrics = {}
+        if self.trainer is not None:
+            for k, v in self.trainer.callback_metrics.items():
+                try:
+                    metrics[k] = float(v)
+                except (TypeError, ValueError):
+                    pass
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "policy_state_dict": {k: v.detach().cpu() for k, v in self.policy.state_dict().items()},
+            "arch": self.arch,
+            "observation_space": describe_space(self.observation_space),
+            "action_space": describe_space(self.action_space),
+            "stage": "bc",
+            "metrics": metrics,
+            "provenance": {**self.provenance, "global_step": int(self.global_step)},
+        }
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint.update(self.schema_payload())
+        checkpoint.pop("hyper_parameters", None)  # configs live in 'arch'/'provenance' as plain data
