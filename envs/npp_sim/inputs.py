@@ -14,13 +14,18 @@ import numpy as np
 LR_RULES = ("cancel", "left_wins")
 
 
+def check_rule(lr_rule: str) -> None:
+    """Raise ``ValueError`` unless ``lr_rule`` is a known left+right rule."""
+    if lr_rule not in LR_RULES:
+        raise ValueError(f"unknown left+right rule {lr_rule!r}; expected one of {LR_RULES}")
+
+
 def decode_inputs(input_bytes, lr_rule: str = "cancel") -> tuple[np.ndarray, np.ndarray]:
     """Return ``(hor, jump)`` int8 arrays for a sequence of input bytes.
 
     ``hor`` is in {-1, 0, 1}, ``jump`` in {0, 1}. Raises ``ValueError`` for an unknown rule.
     """
-    if lr_rule not in LR_RULES:
-        raise ValueError(f"unknown left+right rule {lr_rule!r}; expected one of {LR_RULES}")
+    check_rule(lr_rule)
     b = np.asarray(input_bytes).astype(np.uint8, copy=False)
     jump = (b & 1).astype(np.int8)
     right = ((b >> 1) & 1).astype(np.int8)

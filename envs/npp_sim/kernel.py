@@ -96,6 +96,10 @@ from .layout import (
     N_YSOLD,
 )
 from .tiles import (
+    SF_BX0,
+    SF_BX1,
+    SF_BY0,
+    SF_BY1,
     GRID_H,
     SEG_ARC_CONVEX,
     SEG_LINE,
@@ -223,7 +227,7 @@ def orientation_vector(o):
 # grid edges (12-px lattice) used by thwumps, drones and shove thwumps
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def is_empty_row(hor_e, x1, x2, y, d):
     """No horizontal grid edge blocks moving from half-cell row y in direction d (+1 down, -1 up)."""
     yy = y + 1 if d == 1 else y
@@ -234,7 +238,7 @@ def is_empty_row(hor_e, x1, x2, y, d):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def is_empty_column(ver_e, x, y1, y2, d):
     """No vertical grid edge blocks moving from half-cell column x in direction d (+1 right)."""
     xx = x + 1 if d == 1 else x
@@ -310,7 +314,7 @@ def _toi_circle_arc(x, y, vx, vy, a, b, hor, ver, r_arc, r):
     return 1.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _segment_toi(seg_kind, seg_f, i, x, y, dx, dy, r):
     """Earliest fraction of the move (x, y) -> (x+dx, y+dy) at which a disc of radius r touches
     the segment; 0 if already touching, 1 if not within this move."""
@@ -337,7 +341,7 @@ def _segment_toi(seg_kind, seg_f, i, x, y, dx, dy, r):
     return t
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def segment_closest(seg_kind, seg_f, i, x, y):
     """Closest point (a, b) of a segment to (x, y) and whether (x, y) is on its inner side."""
     kind = seg_kind[i]
@@ -380,6 +384,22 @@ def segment_closest(seg_kind, seg_f, i, x, y):
     return False, cx, cy + rad * ver
 
 
+@njit(cache=True, inline="always")
+def _box_dist_sq(seg_f, i, x, y):
+    """Squared distance from (x, y) to the bounding box of segment i (0 inside)."""
+    ddx = 0.0
+    if x < seg_f[i, SF_BX0]:
+        ddx = seg_f[i, SF_BX0] - x
+    elif x > seg_f[i, SF_BX1]:
+        ddx = x - seg_f[i, SF_BX1]
+    ddy = 0.0
+    if y < seg_f[i, SF_BY0]:
+        ddy = seg_f[i, SF_BY0] - y
+    elif y > seg_f[i, SF_BY1]:
+        ddy = y - seg_f[i, SF_BY1]
+    return ddx * ddx + ddy * ddy
+
+
 @njit(cache=True)
 def _cell_range(lo, hi, n):
     c0 = _clampi(math.floor(lo / 24), 0, n - 1)
@@ -387,7 +407,7 @@ def _cell_range(lo, hi, n):
     return c0, c1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def sweep_circle(geo_start, seg_kind, seg_f, x, y, dx, dy, r):
     """Earliest time of impact of a disc moving by (dx, dy) against the segments near its path."""
     xn = x + dx
@@ -404,13 +424,17 @@ def sweep_circle(geo_start, seg_kind, seg_f, x, y, dx, dy, r):
         for cy in range(cy0, cy1 + 1):
             c = cx * GRID_H + cy
             for i in range(geo_start[c], geo_start[c + 1]):
+                # a segment outside the swept box (already grown by r + 1) cannot be touched
+                if (seg_f[i, SF_BX0] > x2 or seg_f[i, SF_BX1] < x1 or seg_f[i, SF_BY0] > y2
+                        or seg_f[i, SF_BY1] < y1):
+                    continue
                 t = _segment_toi(seg_kind, seg_f, i, x, y, dx, dy, r)
                 if t < best:
                     best = t
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def closest_point_in(geo_start, seg_kind, seg_f, x, y, cx0, cx1, cy0, cy1):
     """Closest segment point to (x, y) among the active segments of cells [cx0..cx1] x [cy0..cy1].
 
@@ -425,6 +449,10 @@ def closest_point_in(geo_start, seg_kind, seg_f, x, y, cx0, cx1, cy0, cy1):
         for cy in range(cy0, cy1 + 1):
             c = cx * GRID_H + cy
             for i in range(geo_start[c], geo_start[c + 1]):
+                # skip segments whose bounding box is already farther than the best candidate
+                # (a lower bound, with a margin, so the choice is exactly the reference's)
+                if _box_dist_sq(seg_f, i, x, y) - 0.1 - 1e-6 > best:
+                    continue
                 back, a, b = segment_closest(seg_kind, seg_f, i, x, y)
                 d = (x - a) ** 2 + (y - b) ** 2
                 if not back:
@@ -437,7 +465,7 @@ def closest_point_in(geo_start, seg_kind, seg_f, x, y, cx0, cx1, cy0, cy1):
     return result, ra, rb
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def closest_point(geo_start, seg_kind, seg_f, x, y, r):
     """Closest segment point among the cells overlapping the box of half-size r around (x, y)."""
     cx0, cx1 = _cell_range(x - r, x + r, 44)
@@ -449,7 +477,7 @@ def closest_point(geo_start, seg_kind, seg_f, x, y, r):
 # entity grid (24-px cells, ordered doubly linked lists per cell)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def grid_append(ghead, gtail, enext, eprev, e, cell):
     t = gtail[cell]
     eprev[e] = t
@@ -461,7 +489,7 @@ def grid_append(ghead, gtail, enext, eprev, e, cell):
     gtail[cell] = e
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def grid_remove(ghead, gtail, enext, eprev, e, cell):
     p = eprev[e]
     n = enext[e]
@@ -482,7 +510,7 @@ def entity_cell(x, y):
     return _clampi(math.floor(x / 24), 0, 43) * GRID_H + _clampi(math.floor(y / 24), 0, 24)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def grid_move(ef, ei, ghead, gtail, enext, eprev, e):
     """Move entity e to the list of the cell containing its centre if it changed cell."""
     c = entity_cell(ef[e, EF_X], ef[e, EF_Y])
@@ -493,7 +521,7 @@ def grid_move(ef, ei, ghead, gtail, enext, eprev, e):
         grid_append(ghead, gtail, enext, eprev, e, c)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def gather_entities(ei, ghead, enext, x, y, out):
     """Active entities of the 3x3 cells around (x, y), cell by cell (x outer), in list order."""
     cx = _clampi(math.floor(x / 24), 0, 43)
@@ -514,7 +542,7 @@ def gather_entities(ei, ghead, enext, x, y, out):
 # ninja state changes
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ninja_kill(nf, ni):
     """Start dying (state 7) unless already dead, dying, celebrating or disabled."""
     if ni[N_STATE] < 6:
@@ -523,7 +551,7 @@ def ninja_kill(nf, ni):
         ni[N_STATE] = ST_DYING
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ninja_win(nf, ni):
     if ni[N_STATE] < 6:
         if ni[N_STATE] == ST_JUMPING:
@@ -531,7 +559,7 @@ def ninja_win(nf, ni):
         ni[N_STATE] = ST_CELEBRATING
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ninja_targetable(ni):
     s = ni[N_STATE]
     return s != ST_DEAD and s != ST_CELEBRATING and s != ST_DISABLED
@@ -541,7 +569,7 @@ def ninja_targetable(ni):
 # entity behaviour
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def door_set_closed(ei, hor_e, ver_e, e, closed):
     """Open or close a door: adds +1 (close) or -1 (open) to its two grid-edge counters.
 
@@ -572,7 +600,7 @@ def mine_radius(state):
     return 4.5
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def oneway_depenetration(ef, e, nf):
     """Push-out of the ninja from a one-way platform, only when it arrives from the open side."""
     nx = ef[e, EF_NX]
@@ -595,7 +623,7 @@ def oneway_depenetration(ef, e, nf):
     return False, 0.0, 0.0, 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def physical_contact(ef, ei, e, nf):
     """Solid contact of the ninja with entity e: (hit, normal x, normal y, push length)."""
     t = ei[e, E_TYPE]
@@ -626,7 +654,7 @@ def physical_contact(ef, ei, e, nf):
     return False, 0.0, 0.0, 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def logical_contact(ef, ei, e, nf, ni, ghead, gtail, enext, eprev, hor_e, ver_e):
     """Non-solid interaction of the ninja with entity e.
 
@@ -756,7 +784,7 @@ def _dir_vec(d):
 _DRONE_TURNS = np.array([[1, 0, 3, 2], [3, 0, 1, 2], [0, 1, 3, 2], [0, 3, 1, 2]], dtype=np.int64)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _drone_try(ef, e, d, hor_e, ver_e):
     """Can the drone reach the centre of the next grid cell in direction d? Sets the target."""
     xd, yd = _dir_vec(d)
@@ -791,7 +819,7 @@ def _drone_try(ef, e, d, hor_e, ver_e):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def drone_move(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev):
     """Drones glide to the centre of the next grid cell, then pick a new direction by mode."""
     speed = ef[e, EF_SPEED]
@@ -824,7 +852,7 @@ def drone_move(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev):
         grid_move(ef, ei, ghead, gtail, enext, eprev, e)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def bounce_block_move(ef, ei, e, ghead, gtail, enext, eprev):
     """Damped spring pulling the block back to its origin."""
     ef[e, EF_XS] *= BOUNCE_DAMPENING
@@ -840,7 +868,7 @@ def bounce_block_move(ef, ei, e, ghead, gtail, enext, eprev):
     grid_move(ef, ei, ghead, gtail, enext, eprev, e)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def thwump_move(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev):
     """Charging (state 1) or retreating (state -1) thwump; stops at walls and at its origin."""
     st = ei[e, E_STATE]
@@ -883,7 +911,7 @@ def thwump_move(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev):
     grid_move(ef, ei, ghead, gtail, enext, eprev, e)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def thwump_think(ef, ei, e, nf, ni, hor_e, ver_e):
     """An idle thwump charges when the ninja is in its lane and nothing solid lies between."""
     if ei[e, E_STATE] != 0 or not ninja_targetable(ni):
@@ -926,7 +954,7 @@ def thwump_think(ef, ei, e, nf, ni, hor_e, ver_e):
                     ei[e, E_STATE] = 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def boost_pad_move(ef, ei, e, nf, ni):
     """Adds 2 px/frame along the ninja's velocity on the frame it starts touching the pad."""
     if not ninja_targetable(ni):
@@ -945,7 +973,7 @@ def boost_pad_move(ef, ei, e, nf, ni):
         ei[e, E_AUX] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def shove_thwump_step(ef, ei, e, xd, yd, speed, hor_e, ver_e, ghead, gtail, enext, eprev):
     """Move a shove thwump by speed along (xd, yd) unless a grid edge blocks; then retreat."""
     x = ef[e, EF_X]
@@ -975,7 +1003,7 @@ def shove_thwump_step(ef, ei, e, xd, yd, speed, hor_e, ver_e, ghead, gtail, enex
     grid_move(ef, ei, ghead, gtail, enext, eprev, e)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def shove_thwump_think(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev):
     """States: 0 idle, 1 pushed (armed), 2 launching away from the push, 3 returning home."""
     st = ei[e, E_STATE]
@@ -999,7 +1027,7 @@ def shove_thwump_think(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev):
                           ghead, gtail, enext, eprev)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def death_ball_think(ef, ei, e, nf, ni, geo_start, seg_kind, seg_f, db_ids,
                      db_count, ghead, gtail, enext, eprev):
     """Death balls accelerate towards the ninja, bounce off tiles and push each other apart."""
@@ -1081,7 +1109,7 @@ def death_ball_think(ef, ei, e, nf, ni, geo_start, seg_kind, seg_f, db_ids,
     grid_move(ef, ei, ghead, gtail, enext, eprev, e)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def toggle_mine_think(ef, ei, e, nf, ni):
     """Safe mine (1) starts toggling (2) on contact, turns deadly (0) when the ninja leaves;
     a toggling mine resets to safe if the ninja died."""
@@ -1130,7 +1158,7 @@ def ninja_pre_collision(nf, ni):
     nf[N_CRLEN] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _add_contact_normal(nf, ni, nx, ny):
     """A contact normal pointing down-ish (or sideways) counts as ceiling, up-ish as floor."""
     if ny >= -0.0001:
@@ -1143,7 +1171,7 @@ def _add_contact_normal(nf, ni, nx, ny):
         nf[N_FSUMY] += ny
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ninja_collide_entities(nf, ni, ef, ei, scratch, n):
     """Solid contacts with one-way platforms, bounce blocks, thwumps and shove thwumps among the
     n entities listed in scratch."""
@@ -1273,6 +1301,8 @@ def ninja_post_collision(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_
         for cy in range(cy0, cy1 + 1):
             c = cx * GRID_H + cy
             for i in range(geo_start[c], geo_start[c + 1]):
+                if _box_dist_sq(seg_f, i, x, y) > rad * rad + 1e-6:
+                    continue
                 _, a, b = segment_closest(seg_kind, seg_f, i, x, y)
                 dx = x - a
                 dy = y - b
@@ -1617,23 +1647,53 @@ def switch_is_hit(ei, last_switch):
 @njit(cache=True)
 def run_replay(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e,
                geo_start, seg_kind, seg_f, order_move, order_think, db_ids, db_count, scratch,
-               last_switch, hor, jump, out_f, out_i):
-    """Run all frames; row 0 of the outputs is the state before the first tick.
+               last_switch, hor, jump, out_f, out_s):
+    """Run all frames; column 0 of the outputs is the state before the first tick.
 
-    out_f columns: x, y, xspeed, yspeed. out_i columns: state, switch hit, gold, airborn, walled.
+    out_f rows: x, y, xspeed, yspeed. out_s rows: state, switch hit, gold, airborn, walled.
+    Returns (outcome, frame): outcome 0 neither, 1 won, 2 died; frame of the first such state.
     """
     n = hor.shape[0]
+    outcome = 0
+    when = -1
     for i in range(n + 1):
         if i > 0:
             tick(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e,
                  geo_start, seg_kind, seg_f, order_move, order_think, db_ids, db_count, scratch,
                  hor[i - 1], jump[i - 1])
-        out_f[i, 0] = nf[N_X]
-        out_f[i, 1] = nf[N_Y]
-        out_f[i, 2] = nf[N_XS]
-        out_f[i, 3] = nf[N_YS]
-        out_i[i, 0] = ni[N_STATE]
-        out_i[i, 1] = 1 if switch_is_hit(ei, last_switch) else 0
-        out_i[i, 2] = ni[N_GOLD]
-        out_i[i, 3] = ni[N_AIRBORN]
-        out_i[i, 4] = ni[N_WALLED]
+        out_f[0, i] = nf[N_X]
+        out_f[1, i] = nf[N_Y]
+        out_f[2, i] = nf[N_XS]
+        out_f[3, i] = nf[N_YS]
+        st = ni[N_STATE]
+        out_s[0, i] = st
+        out_s[1, i] = 1 if switch_is_hit(ei, last_switch) else 0
+        out_s[2, i] = ni[N_GOLD]
+        out_s[3, i] = ni[N_AIRBORN]
+        out_s[4, i] = ni[N_WALLED]
+        if outcome == 0:
+            if st == ST_CELEBRATING:
+                outcome = 1
+                when = i
+            elif st == ST_DEAD or st == ST_DYING:
+                outcome = 2
+                when = i
+    return outcome, when
+
+
+@njit(cache=True)
+def decode_input_bytes(b, left_wins):
+    """Input bytes -> (hor, jump) int8 arrays (bit 0 jump, bit 1 right, bit 2 left)."""
+    n = b.shape[0]
+    hor = np.empty(n, dtype=np.int8)
+    jump = np.empty(n, dtype=np.int8)
+    for i in range(n):
+        v = b[i]
+        jump[i] = v & 1
+        right = (v >> 1) & 1
+        left = (v >> 2) & 1
+        if left_wins and left:
+            hor[i] = -1
+        else:
+            hor[i] = right - left
+    return hor, jump

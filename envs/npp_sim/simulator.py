@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import kernel as K
-from .inputs import decode_inputs
+from .inputs import check_rule, decode_inputs
 from .layout import (
     E_ACTIVE,
     E_TYPE,
@@ -72,26 +72,22 @@ class Trace:
         return int(self.x.shape[0]) - 1
 
 
-def _make_trace(out_f: np.ndarray, out_i: np.ndarray) -> Trace:
-    state = out_i[:, 0].astype(np.int16)
-    won = state == K.ST_CELEBRATING
-    dead = (state == K.ST_DEAD) | (state == K.ST_DYING)
-    outcome, frame = "neither", None
-    w = np.flatnonzero(won)
-    d = np.flatnonzero(dead)
-    first_w = int(w[0]) if w.size else None
-    first_d = int(d[0]) if d.size else None
-    if first_w is not None and (first_d is None or first_w < first_d):
-        outcome, frame = "won", first_w
-    elif first_d is not None:
-        outcome, frame = "died", first_d
+_OUTCOMES = ("neither", "won", "died")
+
+
+def _make_trace(out_f: np.ndarray, out_s: np.ndarray, outcome: int, when: int) -> Trace:
+    state = out_s[0]
     return Trace(
-        x=out_f[:, 0].copy(), y=out_f[:, 1].copy(), xspeed=out_f[:, 2].copy(),
-        yspeed=out_f[:, 3].copy(), state=state, won=won, dead=dead,
-        switch_activated=out_i[:, 1].astype(bool), gold=out_i[:, 2].astype(np.int16),
-        airborn=out_i[:, 3].astype(bool), walled=out_i[:, 4].astype(bool),
-        outcome=outcome, outcome_frame=frame,
+        x=out_f[0], y=out_f[1], xspeed=out_f[2], yspeed=out_f[3], state=state,
+        won=state == K.ST_CELEBRATING, dead=(state == K.ST_DEAD) | (state == K.ST_DYING),
+        switch_activated=out_s[1].view(np.bool_), gold=out_s[2].astype(np.int16),
+        airborn=out_s[3].view(np.bool_), walled=out_s[4].view(np.bool_),
+        outcome=_OUTCOMES[outcome], outcome_frame=None if when < 0 else int(when),
     )
+
+
+def _outputs(n: int):
+    return np.empty((4, n + 1), dtype=np.float64), np.empty((5, n + 1), dtype=np.int16)
 
 
 class Simulator:
@@ -137,11 +133,10 @@ class Simulator:
         """Run a sequence of inputs from the current state and return the trace (row 0 = now)."""
         hor = np.ascontiguousarray(hor, dtype=np.int8)
         jump = np.ascontiguousarray(jump, dtype=np.int8)
-        n = hor.shape[0]
-        out_f = np.empty((n + 1, 4), dtype=np.float64)
-        out_i = np.empty((n + 1, 5), dtype=np.int64)
-        K.run_replay(*self._state, *self._statics, self._world.last_switch, hor, jump, out_f, out_i)
-        return _make_trace(out_f, out_i)
+        out_f, out_s = _outputs(hor.shape[0])
+        outcome, when = K.run_replay(*self._state, *self._statics, self._world.last_switch, hor,
+                                     jump, out_f, out_s)
+        return _make_trace(out_f, out_s, outcome, when)
 
     # --- accessors ---------------------------------------------------------------------------
     @property
@@ -247,16 +242,17 @@ def run_inputs(map_data_or_level, input_bytes, lr_rule: str = "cancel",
     Returns a :class:`Trace` with ``len(input_bytes) + 1`` rows. Frames after a death or a win are
     still stepped, as in the reference.
     """
-    hor, jump = decode_inputs(input_bytes, lr_rule)
     if isinstance(map_data_or_level, LevelData):
+        hor, jump = decode_inputs(input_bytes, lr_rule)
         return Simulator(map_data_or_level).run(hor, jump)
+    check_rule(lr_rule)
+    ib = np.ascontiguousarray(input_bytes, dtype=np.uint8)
     md = _as_bytes(map_data_or_level)
-    n = hor.shape[0]
-    out_f = np.empty((n + 1, 4), dtype=np.float64)
-    out_i = np.empty((n + 1, 5), dtype=np.int64)
-    err, at, skipped = simulate_bytes(md, hor, jump, _SUPPORTED, _SILENT, out_f, out_i)
+    out_f, out_s = _outputs(ib.shape[0])
+    err, at, skipped, outcome, when = simulate_bytes(md, ib, lr_rule == "left_wins", _SUPPORTED,
+                                                     _SILENT, out_f, out_s)
     if err:
         _raise_for(int(err), int(at), source)
     if skipped.any():
         warn_skipped(skipped, source)
-    return _make_trace(out_f, out_i)
+    return _make_trace(out_f, out_s, outcome, when)

@@ -40,7 +40,9 @@ SEG_ARC_CONCAVE = 3
 # Arcs: centre, quadrant signs (hor, ver), radius.
 SF_X1, SF_Y1, SF_X2, SF_Y2, SF_PX, SF_PY, SF_LENSQ, SF_LEN, SF_NX, SF_NY = range(10)
 SF_CX, SF_CY, SF_HOR, SF_VER, SF_RAD = 0, 1, 2, 3, 4
-SEG_COLS = 10
+# bounding box of every segment (used only to skip segments that cannot matter)
+SF_BX0, SF_BY0, SF_BX1, SF_BY1 = 10, 11, 12, 13
+SEG_COLS = 14
 
 # --- tile tables -----------------------------------------------------------------------------
 # Per tile id: 12 grid-edge flags ("h h h h h h v v v v v v") and 12 orthogonal facings in the
@@ -259,6 +261,12 @@ def _build_geometry(tiles_xy, t_edges, t_ortho, t_diag, t_arc, t_shape):
             seg_f[i, SF_HOR] = g_f[k, 2]
             seg_f[i, SF_VER] = g_f[k, 3]
             seg_f[i, SF_RAD] = 24.0
+            ex = g_f[k, 0] + 24.0 * g_f[k, 2]
+            ey = g_f[k, 1] + 24.0 * g_f[k, 3]
+            seg_f[i, SF_BX0] = min(g_f[k, 0], ex)
+            seg_f[i, SF_BX1] = max(g_f[k, 0], ex)
+            seg_f[i, SF_BY0] = min(g_f[k, 1], ey)
+            seg_f[i, SF_BY1] = max(g_f[k, 1], ey)
     return hor_e, ver_e, cell_start, seg_kind, seg_f
 
 
@@ -274,6 +282,10 @@ def _set_line(seg_f, i, x1, y1, x2, y2):
     seg_f[i, SF_PY] = py
     lensq = px * px + py * py
     seg_f[i, SF_LENSQ] = lensq if lensq != 0.0 else 1e-9
+    seg_f[i, SF_BX0] = min(x1, x2)
+    seg_f[i, SF_BX1] = max(x1, x2)
+    seg_f[i, SF_BY0] = min(y1, y2)
+    seg_f[i, SF_BY1] = max(y1, y2)
     seg_len = math.sqrt(px ** 2 + py ** 2)
     seg_f[i, SF_LEN] = seg_len
     if seg_len > 0:

@@ -285,17 +285,21 @@ def build_world(tiles, spawn_x, spawn_y, rec, db_count):
 
 
 @njit(cache=True)
-def simulate_bytes(md, hor, jump, supported, silent, out_f, out_i):
-    """Parse raw map bytes, build the world and run all inputs. Returns (err, err_at, skipped)."""
+def simulate_bytes(md, inputs, left_wins, supported, silent, out_f, out_s):
+    """Parse raw map bytes, build the world, decode the input bytes and run them all.
+
+    Returns (err, err_at, skipped, outcome, outcome_frame).
+    """
     err, err_at, tiles, exit_count, db_count, rec, skipped = parse_records(md, supported, silent)
     if err != ERR_OK:
-        return err, err_at, skipped
+        return err, err_at, skipped, 0, -1
+    hor, jump = K.decode_input_bytes(inputs, left_wins)
     sx = md[ENTITY_OFFSET + 1] * 6.0
     sy = md[ENTITY_OFFSET + 2] * 6.0
     (nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e, geo_start, seg_kind, seg_f,
      order_move, order_think, db_ids, dbc, scratch, last_switch) = build_world(
         tiles, sx, sy, rec, db_count)
-    K.run_replay(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e, geo_start, seg_kind,
-                 seg_f, order_move, order_think, db_ids, dbc, scratch, last_switch, hor, jump,
-                 out_f, out_i)
-    return err, err_at, skipped
+    outcome, when = K.run_replay(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e,
+                                 geo_start, seg_kind, seg_f, order_move, order_think, db_ids, dbc,
+                                 scratch, last_switch, hor, jump, out_f, out_s)
+    return err, err_at, skipped, outcome, when
