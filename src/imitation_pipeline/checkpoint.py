@@ -122,7 +122,7 @@ def provenance(dataset_hash: str | None = None, **fields: Any) -> dict:
     info = {
         "dataset_hash": dataset_hash,
         "git_revision": git_revision(),
-        "torch_version": torch.__version__,
+        "torch_version": str(torch.__version__),
         "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     info.update(fields)

@@ -16,6 +16,8 @@ class TrainerConfig:
     precision: str = "32-true"
     max_epochs: int = 10
     max_steps: int = -1
+    limit_train_batches: float = 1.0  # fraction (<= 1.0) or number of batches per epoch (tiny budgets)
+    limit_val_batches: float = 1.0
     log_every_n_steps: int = 10
     deterministic: bool = True
     enable_progress_bar: bool = True

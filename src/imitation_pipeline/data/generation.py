@@ -205,9 +205,13 @@ def generate_shards(
     include_unsuccessful: bool = False,
     compress: bool = True,
     progress: bool = True,
+    limit: int = 0,
 ) -> tuple[Path, dict]:
-    """Make every shard, write the manifest; return ``(manifest path, manifest)``."""
+    """Make every shard (of the first ``limit`` replays by name when limit > 0), write the manifest;
+    return ``(manifest path, manifest)``."""
     replays = list_replays(replay_dir)
+    if limit > 0:
+        replays = replays[:limit]
     shard_dir = Path(cache_dir) / cfg.key()
     shard_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_files(shard_dir)

@@ -143,7 +143,8 @@ class NppDemoDataModule(L.LightningDataModule):
         if self.manifest_path is not None:
             return
         self.manifest_path, _ = generate_shards(self.replay_dir, self.cache_dir, self.obs_config, workers=self.workers,
-                                                include_unsuccessful=self.include_unsuccessful)
+                                                include_unsuccessful=self.include_unsuccessful,
+                                                limit=self.max_replays)
 
     def setup(self, stage: str | None = None) -> None:
         if self.train is not None:
@@ -153,9 +154,6 @@ class NppDemoDataModule(L.LightningDataModule):
         from npp_sim.observation_spec import observation_keys
 
         arrays = load_demo_arrays(self.manifest_path, observation_keys(self.obs_config.modalities))
-        if self.max_replays and len(arrays.replays) > self.max_replays:
-            arrays = arrays.select(range(self.max_replays))
-            arrays.replays = arrays.replays[: self.max_replays]
         train_ids, val_ids = split_replays(arrays.replays, self.val_fraction, self.split_seed, self.split_by)
         self.all = arrays
         self.train = arrays.select(train_ids)

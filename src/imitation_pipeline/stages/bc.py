@@ -89,6 +89,11 @@ def make_env_factory(cfg: DictConfig, modalities: list[str], max_frames: int):
     return make
 
 
+def _batches(value: float) -> int | float:
+    """Lightning reads 1.0 as 'all' and an int as a batch count."""
+    return int(value) if value > 1 else float(value)
+
+
 def run(cfg: DictConfig) -> dict:
     import lightning as L
     import torch
@@ -104,6 +109,14 @@ def run(cfg: DictConfig) -> dict:
     run_dir = Path(cfg.run_dir)
     arch = OmegaConf.to_container(cfg.arch, resolve=True)
     modalities = list(arch["modalities"])
+
+    resume_from = None
+    if cfg.resume:
+        pointer = read_pointer(cfg.bc.checkpoint_pointer)
+        resume_from = pointer.get("last")
+        if not resume_from or not Path(resume_from).is_file():
+            raise UserFacingError(f"{cfg.bc.checkpoint_pointer}: the recorded last checkpoint {resume_from} is missing")
+        print(f"resuming from {resume_from}")
 
     if cfg.dataset.name != "npp_replays":
         raise UserFacingError(f"stage=bc supports dataset=npp_replays here; got {cfg.dataset.name!r}")
@@ -135,8 +148,11 @@ def run(cfg: DictConfig) -> dict:
         raise UserFacingError(f"bc.monitor={monitor} needs rollout evaluation (bc.rollout_every_n_epochs > 0)")
     ckpt = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=monitor, mode=mode,
                            save_top_k=1, save_last=True, enable_version_counter=False)
-    callbacks = [ckpt, EarlyStopping(monitor=monitor, mode=mode, patience=int(cfg.bc.early_stopping_patience)),
-                 LatestPointer(cfg.bc.checkpoint_pointer, run_dir, ckpt), TQDMProgressBar(refresh_rate=10)]
+    callbacks = [ckpt, EarlyStopping(monitor=monitor, mode=mode, patience=int(cfg.bc.early_stopping_patience),
+                                     strict=False),
+                 LatestPointer(cfg.bc.checkpoint_pointer, run_dir, ckpt)]
+    if cfg.trainer.enable_progress_bar:
+        callbacks.append(TQDMProgressBar(refresh_rate=10))
     if use_rollout:
         make_env = make_env_factory(cfg, modalities, int(cfg.bc.rollout_max_frames))
         callbacks.insert(0, RolloutEvaluation(make_env, levels, names, int(cfg.bc.rollout_every_n_epochs)))
@@ -144,18 +160,11 @@ def run(cfg: DictConfig) -> dict:
     if logger:
         callbacks.append(LearningRateMonitor(logging_interval="epoch"))
 
-    resume_from = None
-    if cfg.resume:
-        pointer = read_pointer(cfg.bc.checkpoint_pointer)
-        resume_from = pointer.get("last")
-        if not resume_from or not Path(resume_from).is_file():
-            raise UserFacingError(f"{cfg.bc.checkpoint_pointer}: the recorded last checkpoint {resume_from} is missing")
-        print(f"resuming from {resume_from}")
-
     t = cfg.trainer
     trainer = L.Trainer(
         accelerator=t.accelerator, devices=t.devices, strategy=t.strategy, num_nodes=t.num_nodes,
         precision=t.precision, max_epochs=t.max_epochs, max_steps=t.max_steps,
+        limit_train_batches=_batches(t.limit_train_batches), limit_val_batches=_batches(t.limit_val_batches),
         log_every_n_steps=t.log_every_n_steps, deterministic=t.deterministic,
         enable_progress_bar=t.enable_progress_bar, default_root_dir=str(run_dir), callbacks=callbacks,
         logger=logger, plugins=[AtomicCheckpointIO()], enable_model_summary=False,

@@ -1,0 +1,85 @@
+"""stage=bc end to end on real replays: checkpoints in the project schema, resume, the 4-arch sweep."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from imitation_pipeline.checkpoint import load_checkpoint
+from imitation_pipeline.policies import build_policy
+
+TINY = ["bc.max_replays=6", "bc.batch_size=32", "logger=csv", "generate.workers=1",
+        "trainer.log_every_n_steps=1", "trainer.enable_progress_bar=false"]
+
+
+def _run(args: list[str], cwd: Path, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "IMITATION_PIPELINE_CACHE": str(cwd / "cache"), **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "imitation_pipeline", *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=1200)
+
+
+def test_bc_trains_saves_schema_checkpoints_and_resumes(npp_reference, tmp_path) -> None:
+    replays = npp_reference / "replays"
+    run1 = tmp_path / "run1"
+    args = ["stage=bc", "arch=simple_cnn", f"dataset.path={replays}", *TINY, "bc.rollout_levels=1",
+            "bc.rollout_max_frames=60"]
+    proc = _run([*args, "trainer.max_epochs=1", f"hydra.run.dir={run1}"], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((run1 / "bc_summary.json").read_text())
+    assert summary["train_replays"] >= 4 and summary["val_replays"] >= 1  # split by replay
+    assert 0.0 <= summary["metrics"]["val/accuracy"] <= 1.0
+    assert "rollout/success_rate" in summary["metrics"]
+    best, last = Path(summary["best_checkpoint"]), Path(summary["last_checkpoint"])
+    assert best.is_file() and last.is_file()
+
+    ckpt = load_checkpoint(best)  # the project schema, weights_only
+    assert ckpt["stage"] == "bc" and ckpt["arch"]["name"] == "simple_cnn"
+    assert ckpt["provenance"]["dataset_hash"] and ckpt["provenance"]["git_revision"]
+    from npp_sim.observation_spec import observation_space
+    from gymnasium import spaces
+
+    space = observation_space(ckpt["arch"]["modalities"])
+    policy = build_policy(ckpt["arch"], space, spaces.Discrete(6))
+    missing, unexpected = policy.load_state_dict(ckpt["policy_state_dict"], strict=True)
+    assert not missing and not unexpected
+    assert load_checkpoint(best, expect_arch=ckpt["arch"], expect_observation_space=space)
+    with pytest.raises(Exception, match="arch.name: checkpoint 'simple_cnn' != run 'hgt'"):
+        load_checkpoint(best, expect_arch={**ckpt["arch"], "name": "hgt"})
+
+    run2 = tmp_path / "run2"
+    proc = _run([*args, "trainer.max_epochs=2", "resume=true", f"hydra.run.dir={run2}"], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"resuming from {last}" in proc.stdout
+    resumed = json.loads((run2 / "bc_summary.json").read_text())
+    assert resumed["epochs"] == 2 and resumed["global_step"] == 2 * summary["global_step"]
+    assert last.is_file()  # the first run's files are untouched
+    first = torch.load(last, weights_only=True)
+    assert first["global_step"] == summary["global_step"]
+
+
+def test_resume_without_earlier_run_is_one_line(npp_reference, tmp_path) -> None:
+    proc = _run(["stage=bc", f"dataset.path={npp_reference / 'replays'}", "resume=true", *TINY], tmp_path)
+    assert proc.returncode == 2
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith(("generate", "["))]
+    assert lines[-1].startswith("error: ") and "no earlier run recorded" in lines[-1]
+
+
+def test_sweep_over_the_four_architectures(npp_reference, tmp_path) -> None:
+    proc = _run(["-m", "stage=bc", "arch=simple_cnn,impala_cnn,hierarchical,hgt",
+                 f"dataset.path={npp_reference / 'replays'}", *TINY, "bc.max_replays=4", "bc.batch_size=8",
+                 "trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.limit_val_batches=1",
+                 "bc.rollout_every_n_epochs=0"], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summaries = sorted((tmp_path / "multirun").rglob("bc_summary.json"))
+    assert len(summaries) == 4
+    archs = sorted(json.loads(p.read_text())["arch"] for p in summaries)
+    assert archs == ["hgt", "hierarchical", "impala_cnn", "simple_cnn"]
+    for p in summaries:
+        s = json.loads(p.read_text())
+        assert s["global_step"] == 2 and Path(s["last_checkpoint"]).is_file()
