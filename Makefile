@@ -17,6 +17,12 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip setuptools wheel
 	$(PY) -m pip install -q -c constraints.txt torch==2.13.0
+	@# mGBA's shared library for PokemonEmerald-v0 (PyPI `mgba` links libmgba.so.0.10); installed only when missing
+	@if command -v dpkg >/dev/null && ! dpkg -s libmgba0.10 >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libmgba0.10; \
+	  else echo "note: libmgba0.10 is missing (sudo apt-get install --no-install-recommends libmgba0.10); PokemonEmerald-v0 needs it"; fi; \
+	fi
 	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
