@@ -135,3 +135,16 @@ def test_keyboard_session_headless(tmp_path, monkeypatch):
         assert os.path.dirname(session.episodes_written[0]) == str(tmp_path)
     finally:
         pygame.display.quit()
+
+
+def test_imports_stay_light():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pokemon_env, pokemon_env.standin, pokemon_env.expert, pokemon_env.emerald, "
+        "imitation_pipeline.data.pokemon_npz, imitation_pipeline.data.replay_buffer\n"
+        "heavy = [m for m in ('torch', 'mgba', 'lightning') if m in sys.modules]\n"
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -223,3 +223,13 @@ def test_non_rom_file_is_rejected(tmp_path):
     bogus.write_bytes(b"\0" * 512)
     with pytest.raises(RomError):
         gym.make(pokemon_env.EMERALD_ENV_ID, rom_path=str(bogus))
+
+
+@needs_mgba
+def test_check_env_and_torch_loaded_first(rom):
+    # torch in the process first: the bindings must not call back into Python (see emerald.py)
+    import torch  # noqa: F401
+    from gymnasium.utils.env_checker import check_env
+
+    env = gym.make(pokemon_env.EMERALD_ENV_ID, rom_path=str(rom), frames_per_action=2, hold_frames=1)
+    check_env(env.unwrapped, skip_render_check=True)
