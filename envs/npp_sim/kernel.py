@@ -1647,10 +1647,11 @@ def switch_is_hit(ei, last_switch):
 @njit(cache=True)
 def run_replay(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e,
                geo_start, seg_kind, seg_f, order_move, order_think, db_ids, db_count, scratch,
-               last_switch, hor, jump, out_f, out_s):
+               last_switch, hor, jump, out_f, out_s, record_from):
     """Run all frames; column 0 of the outputs is the state before the first tick.
 
     out_f rows: x, y, xspeed, yspeed. out_s rows: state, switch hit, gold, airborn, walled.
+    Columns before ``record_from`` are not written (``record_from = n + 1`` just steps).
     Returns (outcome, frame): outcome 0 neither, 1 won, 2 died; frame of the first such state.
     """
     n = hor.shape[0]
@@ -1661,6 +1662,8 @@ def run_replay(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e,
             tick(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e,
                  geo_start, seg_kind, seg_f, order_move, order_think, db_ids, db_count, scratch,
                  hor[i - 1], jump[i - 1])
+        if i < record_from:
+            continue
         out_f[0, i] = nf[N_X]
         out_f[1, i] = nf[N_Y]
         out_f[2, i] = nf[N_XS]

@@ -107,6 +107,9 @@ class Simulator:
             level = parse_map(map_data, source)
         self._world = _World(level)
         self._statics = self._world.statics
+        self._one_hor = np.zeros(1, dtype=np.int8)
+        self._one_jump = np.zeros(1, dtype=np.int8)
+        self._one_f, self._one_s = _outputs(1)
         self.reset()
 
     @classmethod
@@ -127,7 +130,11 @@ class Simulator:
 
     # --- stepping ----------------------------------------------------------------------------
     def tick(self, hor: int, jump: int) -> None:
-        K.tick(*self._state, *self._statics, int(hor), int(jump))
+        """Advance one frame (hor in {-1, 0, 1}, jump in {0, 1})."""
+        self._one_hor[0] = hor
+        self._one_jump[0] = jump
+        K.run_replay(*self._state, *self._statics, self._world.last_switch, self._one_hor,
+                     self._one_jump, self._one_f, self._one_s, 2)
 
     def run(self, hor, jump) -> Trace:
         """Run a sequence of inputs from the current state and return the trace (row 0 = now)."""
@@ -135,7 +142,7 @@ class Simulator:
         jump = np.ascontiguousarray(jump, dtype=np.int8)
         out_f, out_s = _outputs(hor.shape[0])
         outcome, when = K.run_replay(*self._state, *self._statics, self._world.last_switch, hor,
-                                     jump, out_f, out_s)
+                                     jump, out_f, out_s, 0)
         return _make_trace(out_f, out_s, outcome, when)
 
     # --- accessors ---------------------------------------------------------------------------

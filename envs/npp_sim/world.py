@@ -301,5 +301,5 @@ def simulate_bytes(md, inputs, left_wins, supported, silent, out_f, out_s):
         tiles, sx, sy, rec, db_count)
     outcome, when = K.run_replay(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e,
                                  geo_start, seg_kind, seg_f, order_move, order_think, db_ids, dbc,
-                                 scratch, last_switch, hor, jump, out_f, out_s)
+                                 scratch, last_switch, hor, jump, out_f, out_s, 0)
     return err, err_at, skipped, outcome, when
