@@ -250,7 +250,7 @@ def observe_into(nf, ni, ef, ei, switch_row, exit_row, max_frames, style, layer_
     if gv.size:
         global_view_into(layer_global, x, y, ef, ei, style, gv[0])
     if gs.size:
-        switched = switch_row < 0 or ei[switch_row, E_ACTIVE] == 0
+        switched = switch_row >= 0 and ei[switch_row, E_ACTIVE] == 0  # as Simulator.switch_activated
         _fill_game_state(nf, ni, ef, switch_row, exit_row, switched, ni[N_FRAME], max_frames, gs)
     if ent.size:
         _fill_entities(nf, ef, ei, ent)
