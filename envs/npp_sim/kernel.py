@@ -477,7 +477,7 @@ def closest_point(geo_start, seg_kind, seg_f, x, y, r):
 # entity grid (24-px cells, ordered doubly linked lists per cell)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def grid_append(ghead, gtail, enext, eprev, e, cell):
     t = gtail[cell]
     eprev[e] = t
@@ -489,7 +489,7 @@ def grid_append(ghead, gtail, enext, eprev, e, cell):
     gtail[cell] = e
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def grid_remove(ghead, gtail, enext, eprev, e, cell):
     p = eprev[e]
     n = enext[e]
@@ -510,7 +510,7 @@ def entity_cell(x, y):
     return _clampi(math.floor(x / 24), 0, 43) * GRID_H + _clampi(math.floor(y / 24), 0, 24)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def grid_move(ef, ei, ghead, gtail, enext, eprev, e):
     """Move entity e to the list of the cell containing its centre if it changed cell."""
     c = entity_cell(ef[e, EF_X], ef[e, EF_Y])
@@ -569,7 +569,7 @@ def ninja_targetable(ni):
 # entity behaviour
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def door_set_closed(ei, hor_e, ver_e, e, closed):
     """Open or close a door: adds +1 (close) or -1 (open) to its two grid-edge counters.
 
@@ -623,7 +623,7 @@ def oneway_depenetration(ef, e, nf):
     return False, 0.0, 0.0, 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def physical_contact(ef, ei, e, nf):
     """Solid contact of the ninja with entity e: (hit, normal x, normal y, push length)."""
     t = ei[e, E_TYPE]
@@ -654,7 +654,7 @@ def physical_contact(ef, ei, e, nf):
     return False, 0.0, 0.0, 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def logical_contact(ef, ei, e, nf, ni, ghead, gtail, enext, eprev, hor_e, ver_e):
     """Non-solid interaction of the ninja with entity e.
 
@@ -784,7 +784,7 @@ def _dir_vec(d):
 _DRONE_TURNS = np.array([[1, 0, 3, 2], [3, 0, 1, 2], [0, 1, 3, 2], [0, 3, 1, 2]], dtype=np.int64)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _drone_try(ef, e, d, hor_e, ver_e):
     """Can the drone reach the centre of the next grid cell in direction d? Sets the target."""
     xd, yd = _dir_vec(d)
@@ -819,7 +819,7 @@ def _drone_try(ef, e, d, hor_e, ver_e):
     return True
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def drone_move(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev):
     """Drones glide to the centre of the next grid cell, then pick a new direction by mode."""
     speed = ef[e, EF_SPEED]
@@ -852,7 +852,7 @@ def drone_move(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev):
         grid_move(ef, ei, ghead, gtail, enext, eprev, e)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def bounce_block_move(ef, ei, e, ghead, gtail, enext, eprev):
     """Damped spring pulling the block back to its origin."""
     ef[e, EF_XS] *= BOUNCE_DAMPENING
@@ -868,7 +868,7 @@ def bounce_block_move(ef, ei, e, ghead, gtail, enext, eprev):
     grid_move(ef, ei, ghead, gtail, enext, eprev, e)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def thwump_move(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev):
     """Charging (state 1) or retreating (state -1) thwump; stops at walls and at its origin."""
     st = ei[e, E_STATE]
@@ -911,7 +911,7 @@ def thwump_move(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev):
     grid_move(ef, ei, ghead, gtail, enext, eprev, e)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def thwump_think(ef, ei, e, nf, ni, hor_e, ver_e):
     """An idle thwump charges when the ninja is in its lane and nothing solid lies between."""
     if ei[e, E_STATE] != 0 or not ninja_targetable(ni):
@@ -954,7 +954,7 @@ def thwump_think(ef, ei, e, nf, ni, hor_e, ver_e):
                     ei[e, E_STATE] = 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def boost_pad_move(ef, ei, e, nf, ni):
     """Adds 2 px/frame along the ninja's velocity on the frame it starts touching the pad."""
     if not ninja_targetable(ni):
@@ -973,7 +973,7 @@ def boost_pad_move(ef, ei, e, nf, ni):
         ei[e, E_AUX] = 0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def shove_thwump_step(ef, ei, e, xd, yd, speed, hor_e, ver_e, ghead, gtail, enext, eprev):
     """Move a shove thwump by speed along (xd, yd) unless a grid edge blocks; then retreat."""
     x = ef[e, EF_X]
@@ -1003,7 +1003,7 @@ def shove_thwump_step(ef, ei, e, xd, yd, speed, hor_e, ver_e, ghead, gtail, enex
     grid_move(ef, ei, ghead, gtail, enext, eprev, e)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def shove_thwump_think(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev):
     """States: 0 idle, 1 pushed (armed), 2 launching away from the push, 3 returning home."""
     st = ei[e, E_STATE]
@@ -1027,7 +1027,7 @@ def shove_thwump_think(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev):
                           ghead, gtail, enext, eprev)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def death_ball_think(ef, ei, e, nf, ni, geo_start, seg_kind, seg_f, db_ids,
                      db_count, ghead, gtail, enext, eprev):
     """Death balls accelerate towards the ninja, bounce off tiles and push each other apart."""
@@ -1109,7 +1109,87 @@ def death_ball_think(ef, ei, e, nf, ni, geo_start, seg_kind, seg_f, db_ids,
     grid_move(ef, ei, ghead, gtail, enext, eprev, e)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
+def mine_next_state(st, mx, my, px, py, targetable, ninja_dead):
+    """Think step of a toggle mine as a pure function of scalars (see ``toggle_mine_think``)."""
+    if targetable:
+        if st == 1:
+            if overlap_circles(mx, my, 3.5, px, py, NINJA_RADIUS):
+                return 2
+        elif st == 2:
+            if not overlap_circles(mx, my, 4.5, px, py, NINJA_RADIUS):
+                return 0
+    else:
+        if st == 2 and ninja_dead:
+            return 1
+    return st
+
+
+@njit(cache=True)
+def drone_glide(x, y, xt, yt, speed, d):
+    """Advance a drone towards its target: (arrived, x, y, dist); on arrival x, y = target."""
+    vx, vy = _dir_vec(d)
+    xs = speed * vx
+    ys = speed * vy
+    dx = xt - x
+    dy = yt - y
+    dist = math.sqrt(dx ** 2 + dy ** 2)
+    if dist < 0.000001 or (dx * (xt - (x + xs)) + dy * (yt - (y + ys))) < 0:
+        return True, xt, yt, dist
+    return False, x + xs, y + ys, dist
+
+
+@njit(cache=True)
+def drone_turn(ef, ei, e, dist, hor_e, ver_e):
+    """At a cell centre: pick the next direction by patrol mode and move the leftover distance."""
+    speed = ef[e, EF_SPEED]
+    mode = ei[e, E_MODE] % 4
+    for i in range(4):
+        nd = (ei[e, E_DIR] + _DRONE_TURNS[mode, i]) % 4
+        if _drone_try(ef, e, nd, hor_e, ver_e):
+            ei[e, E_DIR] = nd
+            disp = speed - dist
+            wx, wy = _dir_vec(nd)
+            ef[e, EF_X] += disp * wx
+            ef[e, EF_Y] += disp * wy
+            return
+
+
+@njit(cache=True)
+def bounce_block_step(x, y, xs, ys, xo, yo):
+    """Damped spring pulling a bounce block back to its origin (scalar form)."""
+    xs *= BOUNCE_DAMPENING
+    ys *= BOUNCE_DAMPENING
+    x += xs
+    y += ys
+    xf = BOUNCE_STIFFNESS * (xo - x)
+    yf = BOUNCE_STIFFNESS * (yo - y)
+    x += xf
+    y += yf
+    xs += xf
+    ys += yf
+    return x, y, xs, ys
+
+
+@njit(cache=True)
+def boost_pad_step(touching, bx, by, px, py, xs, ys, targetable):
+    """Boost pad: adds 2 px/frame along the ninja's velocity on first contact.
+    Returns (touching, xs, ys)."""
+    if not targetable:
+        return False, xs, ys
+    if overlap_circles(bx, by, 6.0, px, py, NINJA_RADIUS):
+        if not touching:
+            v = math.sqrt(xs ** 2 + ys ** 2)
+            if v > 0:
+                xb = 2 * xs / v
+                yb = 2 * ys / v
+                xs += xb
+                ys += yb
+        return True, xs, ys
+    return False, xs, ys
+
+
+@njit(cache=True)
 def toggle_mine_think(ef, ei, e, nf, ni):
     """Safe mine (1) starts toggling (2) on contact, turns deadly (0) when the ninja leaves;
     a toggling mine resets to safe if the ninja died."""
@@ -1172,6 +1252,13 @@ def _add_contact_normal(nf, ni, nx, ny):
 
 
 @njit(cache=True, inline="always")
+def _far(ef, e, nf):
+    """True when entity e is beyond any interaction range of the ninja (no contact test needed:
+    the largest reach is a shove thwump's 12 + 10 + 0.1 px square)."""
+    return abs(ef[e, EF_X] - nf[N_X]) > 40.0 or abs(ef[e, EF_Y] - nf[N_Y]) > 40.0
+
+
+@njit(cache=True)
 def ninja_collide_entities(nf, ni, ef, ei, scratch, n):
     """Solid contacts with one-way platforms, bounce blocks, thwumps and shove thwumps among the
     n entities listed in scratch."""
@@ -1179,6 +1266,8 @@ def ninja_collide_entities(nf, ni, ef, ei, scratch, n):
         e = scratch[k]
         t = ei[e, E_TYPE]
         if t != 11 and t != 17 and t != 20 and t != 28:
+            continue
+        if _far(ef, e, nf):
             continue
         hit, dx, dy, pen = physical_contact(ef, ei, e, nf)
         if not hit:
@@ -1270,6 +1359,8 @@ def ninja_post_collision(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_
         e = scratch[k]
         if ei[e, E_TYPE] == 24:
             continue  # boost pads act in their move step only
+        if _far(ef, e, nf):
+            continue
         kind, a, b = logical_contact(ef, ei, e, nf, ni, ghead, gtail, enext, eprev,
                                      hor_e, ver_e)
         if kind == 2:
@@ -1586,39 +1677,74 @@ def tick(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e,
     ni[N_HOR] = hor
     ni[N_JUMP] = jump
 
+    # move phase. Hot paths work on scalars; array-taking helpers run only when needed
+    # (every call passing arrays costs atomic reference-count updates).
+    targetable = ninja_targetable(ni)
     for k in range(order_move.shape[0]):
         e = order_move[k]
         if not ei[e, E_ACTIVE]:
             continue
         t = ei[e, E_TYPE]
         if t == 14 or t == 26:
-            drone_move(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev)
+            arrived, x, y, dist = drone_glide(ef[e, EF_X], ef[e, EF_Y], ef[e, EF_XT],
+                                              ef[e, EF_YT], ef[e, EF_SPEED], ei[e, E_DIR])
+            ef[e, EF_X] = x
+            ef[e, EF_Y] = y
+            if arrived:
+                drone_turn(ef, ei, e, dist, hor_e, ver_e)  # no cell update on this frame
+            elif entity_cell(x, y) != ei[e, E_CELL]:
+                grid_move(ef, ei, ghead, gtail, enext, eprev, e)
         elif t == 17:
-            bounce_block_move(ef, ei, e, ghead, gtail, enext, eprev)
+            x, y, xs, ys = bounce_block_step(ef[e, EF_X], ef[e, EF_Y], ef[e, EF_XS], ef[e, EF_YS],
+                                             ef[e, EF_XO], ef[e, EF_YO])
+            ef[e, EF_X] = x
+            ef[e, EF_Y] = y
+            ef[e, EF_XS] = xs
+            ef[e, EF_YS] = ys
+            if entity_cell(x, y) != ei[e, E_CELL]:
+                grid_move(ef, ei, ghead, gtail, enext, eprev, e)
         elif t == 20:
-            thwump_move(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev)
+            if ei[e, E_STATE] != 0:
+                thwump_move(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev)
         elif t == 24:
-            boost_pad_move(ef, ei, e, nf, ni)
+            touching, xs, ys = boost_pad_step(ei[e, E_AUX] != 0, ef[e, EF_X], ef[e, EF_Y],
+                                              nf[N_X], nf[N_Y], nf[N_XS], nf[N_YS], targetable)
+            ei[e, E_AUX] = 1 if touching else 0
+            nf[N_XS] = xs
+            nf[N_YS] = ys
 
+    # think phase
+    px = nf[N_X]
+    py = nf[N_Y]
+    dead = ni[N_STATE] == ST_DEAD
     for k in range(order_think.shape[0]):
         e = order_think[k]
         if not ei[e, E_ACTIVE]:
             continue
         t = ei[e, E_TYPE]
         if t == 1 or t == 21:
-            toggle_mine_think(ef, ei, e, nf, ni)
+            ei[e, E_STATE] = mine_next_state(ei[e, E_STATE], ef[e, EF_X], ef[e, EF_Y], px, py,
+                                             targetable, dead)
         elif t == 5:
             if not ei[e, E_CLOSED]:
                 ei[e, E_AUX] += 1
                 if ei[e, E_AUX] > 5:
                     door_set_closed(ei, hor_e, ver_e, e, True)
         elif t == 20:
-            thwump_think(ef, ei, e, nf, ni, hor_e, ver_e)
+            # idle thwumps look along their lane only when the ninja is within reach of it
+            if ei[e, E_STATE] == 0 and targetable:
+                if ei[e, E_VERT]:
+                    near = abs(ef[e, EF_Y] - py) < 2 * (9 + NINJA_RADIUS)
+                else:
+                    near = abs(ef[e, EF_X] - px) < 2 * (9 + NINJA_RADIUS)
+                if near:
+                    thwump_think(ef, ei, e, nf, ni, hor_e, ver_e)
         elif t == 25:
             death_ball_think(ef, ei, e, nf, ni, geo_start, seg_kind, seg_f, db_ids,
                              db_count, ghead, gtail, enext, eprev)
         elif t == 28:
-            shove_thwump_think(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev)
+            if ei[e, E_STATE] != 0:
+                shove_thwump_think(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev)
 
     st = ni[N_STATE]
     if st == ST_DISABLED:
