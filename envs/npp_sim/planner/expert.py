@@ -7,6 +7,8 @@
    each frame. When a later query's state has one of these fingerprints, the planned input for that
    frame is returned without searching (``stats["cache_hits"]``). Following the expert's own
    answers therefore costs one search per episode.
+   The first plan on a map uses ``max_nodes`` and the shorter-plan refinement of
+   :func:`~npp_sim.planner.search.plan`; replans use ``replan_nodes`` and no refinement.
 2. **Replanning.** Any other state (the learner went off the plan) is planned from with a smaller
    node budget (``replan_nodes``; ``stats["replans"]``, ``stats["replan_solved"]``), and the new
    plan replaces the cache.
@@ -107,12 +109,12 @@ class PlannerExpert:
         if i is not None:
             self.stats["cache_hits"] += 1
             return ACTION_OF_BYTE[int(self._inputs[i])]
-        budget = self.max_nodes if self._fresh else self.replan_nodes
-        self._fresh = False
+        fresh, self._fresh = self._fresh, False
+        budget = self.max_nodes if fresh else self.replan_nodes
         self.stats["replans"] += 1
         left = max(self.max_frames - int(state[1][N_FRAME]), 1)
         res = plan(self.ctx, copy_state(state), max_nodes=budget, budget_s=self.budget_s,
-                   max_frames=left, seed=self.seed)
+                   max_frames=left, seed=self.seed, refine=fresh)
         if res.success:
             self.stats["replan_solved"] += 1
             self._cache(state, res.inputs)

@@ -18,6 +18,24 @@ from .field import CELL
 _DEAD = K.ST_DEAD  # 6 dead, 7 dying, 8 celebrating
 _WON = K.ST_CELEBRATING
 
+# K.tick takes the 10 state arrays, the 8 statics and the two inputs as separate arguments; it
+# is called with explicit indexing (not *args, which numba refuses for inlined callees)
+_TICK_ARITY = (10, 8)
+
+
+@njit(cache=True, inline="always")
+def tick_state(s, t, hor, jump):
+    K.tick(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9],
+           t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], hor, jump)
+
+
+def check_arity(state: tuple, statics: tuple) -> None:
+    if (len(state), len(statics)) != _TICK_ARITY:
+        raise RuntimeError(f"npp_sim.planner expects {_TICK_ARITY[0]} state arrays and "
+                           f"{_TICK_ARITY[1]} statics for kernel.tick, got {len(state)} and "
+                           f"{len(statics)}; update npp_sim.planner.rollout.tick_state")
+
+
 # columns of the expansion outputs
 O_FRAMES, O_STATE, O_JUMP, O_SWITCH = 0, 1, 2, 3  # out_i
 F_X, F_Y, F_XS, F_YS, F_H = 0, 1, 2, 3, 4  # out_f
@@ -59,7 +77,7 @@ def run_macro(state, statics, hors, jumps):
     ni = state[1]
     n = hors.shape[0]
     for i in range(n):
-        K.tick(*state, *statics, hors[i], jumps[i])
+        tick_state(state, statics, hors[i], jumps[i])
         s = ni[N_STATE]
         if s >= _DEAD and s <= _WON:
             return i + 1
@@ -105,7 +123,7 @@ def expand(pairs, scratch, statics, hors, jumps, lens, ids, sig_rows, sw_rows, f
         n = lens[m]
         f = n
         for i in range(n):
-            K.tick(*scratch, *statics, hors[m, i], jumps[m, i])
+            tick_state(scratch, statics, hors[m, i], jumps[m, i])
             s = ni[N_STATE]
             if s >= _DEAD and s <= _WON:
                 f = i + 1

@@ -23,7 +23,9 @@ Search design
   parent when it is popped (the kernel is deterministic), and expanded states share the arrays
   that did not change with their parent.
 * **Attempts**: :data:`DEFAULT_ATTEMPTS` runs a greedy coarse search first and a finer, more
-  optimal one with the rest of the node budget if the first fails.
+  optimal one with the rest of the node budget if the first fails. After a first solution, a
+  refinement search (:data:`REFINE`, lower weight, frame limit = the plan's length - 1) looks for a
+  strictly shorter plan with part of the remaining budget.
 * **Budget** is counted in expanded nodes, so results are reproducible; a wall-clock cap
   (``budget_s``) guards against slow maps (only it can make results machine-dependent, and the
   result records which budget ended the search).
@@ -55,6 +57,7 @@ from .rollout import (
     F_H,
     O_FRAMES,
     O_STATE,
+    check_arity,
     copy_state,
     expand,
     heuristic_px,
@@ -90,6 +93,10 @@ DEFAULT_ATTEMPTS = (
     SearchConfig(weight=4.0, pos_q=6.0, vel_q=1.0, share=0.35),
     SearchConfig(weight=2.0, pos_q=3.0, vel_q=0.5, share=1.0),
 )
+#: after a first solution, a less greedy search that only keeps strictly shorter plans
+REFINE = SearchConfig(weight=2.0, pos_q=6.0, vel_q=1.0)
+REFINE_FACTOR = 4  # refinement budget: this many times the nodes of the first solution...
+REFINE_MIN_NODES = 2000  # ...but at least this many (always within max_nodes)
 
 
 @dataclass
@@ -138,6 +145,7 @@ class MapContext:
         self.sim = Simulator(self.map_data, source)
         self.statics = self.sim._statics
         self.initial = self.sim.snapshot()
+        check_arity(self.initial, self.statics)
         ef, ei = self.initial[2], self.initial[3]
         types = ei[:, E_TYPE]
         self.pairs = []  # (switch row, door row, (sx, sy), (dx, dy))
@@ -251,7 +259,8 @@ def _search(ctx: MapContext, start: tuple, cfg: SearchConfig, max_nodes: int, de
     near_pre, near_post = ctx.near_masks(cfg.near_px)
     statics = ctx.statics
     tb = int(cfg.time_bucket) if ctx.has_movers else 0
-    speed, w = cfg.speed, cfg.weight
+    speed, w = float(cfg.speed), float(cfg.weight)
+    pos_q, vel_q = float(cfg.pos_q), float(cfg.vel_q)  # one compiled signature for expand()
     nmax = max(len(v) for v in macros.sets.values())
     out_i = np.zeros((nmax, 4), dtype=np.int64)
     out_f = np.zeros((nmax, 5), dtype=np.float64)
@@ -298,7 +307,7 @@ def _search(ctx: MapContext, start: tuple, cfg: SearchConfig, max_nodes: int, de
         gn = g[nid]
         nc = ids.shape[0]
         expand(tuple(zip(scratch, st, strict=True)), scratch, statics, macros.hors, macros.jumps, macros.lens,
-               ids, *args, gn, cfg.pos_q, cfg.vel_q, tb, out_i, out_f, out_k)
+               ids, *args, int(gn), pos_q, vel_q, tb, out_i, out_f, out_k)
         generated += nc
         frames = out_i[:nc, O_FRAMES].tolist()
         sts = out_i[:nc, O_STATE].tolist()
@@ -369,8 +378,14 @@ def verify(ctx: MapContext, start: tuple, inputs: np.ndarray) -> bool:
 
 def plan(ctx: MapContext, start: tuple | None = None, *, max_nodes: int = 20000,
          budget_s: float = 60.0, max_frames: int = 6000, seed: int = 0,
-         attempts=DEFAULT_ATTEMPTS) -> PlanResult:
-    """Plan from ``start`` (a simulator snapshot; default: the map's initial state)."""
+         attempts=DEFAULT_ATTEMPTS, refine: bool = True) -> PlanResult:
+    """Plan from ``start`` (a simulator snapshot; default: the map's initial state).
+
+    Attempts run in order until one finds a verified plan. With ``refine``, the rest of the node
+    budget (up to ``REFINE_FACTOR`` x the nodes used so far, at least ``REFINE_MIN_NODES``) goes to
+    a less greedy search limited to plans strictly shorter than the first; the shorter verified
+    plan wins (``attempt`` = ``len(attempts)`` marks a refined plan).
+    """
     t0 = time.perf_counter()
     deadline = t0 + budget_s
     from_scratch = start is None
@@ -413,12 +428,29 @@ def plan(ctx: MapContext, start: tuple | None = None, *, max_nodes: int = 20000,
             res.partial = out["partial"]
         if out["stop"] == "time":
             break
+    if refine and res.success and left > 0 and time.perf_counter() < deadline:
+        share = min(left, max(REFINE_MIN_NODES, REFINE_FACTOR * res.nodes))
+        out = _search(ctx, start, REFINE, share, deadline, res.frames - 1, seed)
+        res.nodes += out["nodes"]
+        res.generated += out["generated"]
+        res.attempts.append({"attempt": len(attempts), "nodes": out["nodes"],
+                             "stop": out["stop"], "refine": True})
+        if out["inputs"] is not None and len(out["inputs"]) < res.frames:
+            ok = verify(ctx, start, out["inputs"])
+            if from_scratch and ok:
+                from npp_sim.simulator import run_inputs
+
+                ok = run_inputs(ctx.map_data, out["inputs"]).outcome == "won"
+            if ok:
+                res.inputs = out["inputs"]
+                res.frames = int(len(out["inputs"]))
+                res.attempt = len(attempts)
     res.seconds = time.perf_counter() - t0
     return res
 
 
 def solve(map_data, *, budget_s: float = 60.0, max_nodes: int = 20000, max_frames: int = 6000,
-          seed: int = 0, attempts=DEFAULT_ATTEMPTS) -> PlanResult:
+          seed: int = 0, attempts=DEFAULT_ATTEMPTS, refine: bool = True) -> PlanResult:
     """Find input bytes that win ``map_data`` in our simulator from the spawn state.
 
     Deterministic for the same arguments as long as the node budget (``max_nodes``), not the
@@ -427,7 +459,7 @@ def solve(map_data, *, budget_s: float = 60.0, max_nodes: int = 20000, max_frame
     """
     ctx = MapContext(map_data)
     return plan(ctx, None, max_nodes=max_nodes, budget_s=budget_s, max_frames=max_frames,
-                seed=seed, attempts=attempts)
+                seed=seed, attempts=attempts, refine=refine)
 
 
 __all__ = ["DEFAULT_ATTEMPTS", "MapContext", "PlanResult", "SearchConfig", "input_byte", "plan",
