@@ -1028,15 +1028,19 @@ def shove_thwump_think(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev):
 
 
 @njit(cache=True)
-def death_ball_think(ef, ei, e, nf, ni, geo_start, seg_kind, seg_f, db_ids,
-                     db_count, ghead, gtail, enext, eprev):
-    """Death balls accelerate towards the ninja, bounce off tiles and push each other apart."""
-    if not ninja_targetable(ni):
+def death_ball_motion(ef, e, px, py, targetable, geo_start, seg_kind, seg_f):
+    """Death-ball steering and tile collision (the first part of its think step).
+
+    Accelerates towards the ninja (or slows down without a target), sweeps and depenetrates
+    against tiles (radius 8) and bounces off them. Returns False when the ball sits exactly on
+    a surface point (the reference then ends the think step early).
+    """
+    if not targetable:
         ef[e, EF_XS] *= 0.95
         ef[e, EF_YS] *= 0.95
     else:
-        dx = nf[N_X] - ef[e, EF_X]
-        dy = nf[N_Y] - ef[e, EF_Y]
+        dx = px - ef[e, EF_X]
+        dy = py - ef[e, EF_Y]
         dist = math.sqrt(dx ** 2 + dy ** 2)
         if dist > 0:
             dx /= dist
@@ -1073,7 +1077,7 @@ def death_ball_think(ef, ei, e, nf, ni, geo_start, seg_kind, seg_f, db_ids,
         if dist == 0:
             ef[e, EF_X] = x
             ef[e, EF_Y] = y
-            return
+            return False
         xnorm = dx / dist
         ynorm = dy / dist
         x += xnorm * depen
@@ -1092,21 +1096,7 @@ def death_ball_think(ef, ei, e, nf, ni, geo_start, seg_kind, seg_f, db_ids,
             bounce = 1.0 if speed <= 1.35 else 2.0
             ef[e, EF_XS] -= dx * dot * bounce
             ef[e, EF_YS] -= dy * dot * bounce
-    idx = ei[e, E_TIDX]
-    if idx + 1 < db_count:
-        for k in range(idx + 1, db_ids.shape[0]):
-            o = db_ids[k]
-            dx = ef[e, EF_X] - ef[o, EF_X]
-            dy = ef[e, EF_Y] - ef[o, EF_Y]
-            dist = math.sqrt(dx ** 2 + dy ** 2)
-            if dist < 16:
-                dx = dx / dist * 4
-                dy = dy / dist * 4
-                ef[e, EF_XS] += dx
-                ef[e, EF_YS] += dy
-                ef[o, EF_XS] -= dx
-                ef[o, EF_YS] -= dy
-    grid_move(ef, ei, ghead, gtail, enext, eprev, e)
+    return True
 
 
 @njit(cache=True)
@@ -1740,8 +1730,24 @@ def tick(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e,
                 if near:
                     thwump_think(ef, ei, e, nf, ni, hor_e, ver_e)
         elif t == 25:
-            death_ball_think(ef, ei, e, nf, ni, geo_start, seg_kind, seg_f, db_ids,
-                             db_count, ghead, gtail, enext, eprev)
+            # death balls steer and collide, then push apart balls later in load order
+            if death_ball_motion(ef, e, px, py, targetable, geo_start, seg_kind, seg_f):
+                idx = ei[e, E_TIDX]
+                if idx + 1 < db_count:
+                    for kk in range(idx + 1, db_ids.shape[0]):
+                        o = db_ids[kk]
+                        dx = ef[e, EF_X] - ef[o, EF_X]
+                        dy = ef[e, EF_Y] - ef[o, EF_Y]
+                        dist = math.sqrt(dx ** 2 + dy ** 2)
+                        if dist < 16:
+                            dx = dx / dist * 4
+                            dy = dy / dist * 4
+                            ef[e, EF_XS] += dx
+                            ef[e, EF_YS] += dy
+                            ef[o, EF_XS] -= dx
+                            ef[o, EF_YS] -= dy
+                if entity_cell(ef[e, EF_X], ef[e, EF_Y]) != ei[e, E_CELL]:
+                    grid_move(ef, ei, ghead, gtail, enext, eprev, e)
         elif t == 28:
             if ei[e, E_STATE] != 0:
                 shove_thwump_think(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev)
