@@ -25,3 +25,44 @@ class NppEnvConfig:
 
 
 ENV_SCHEMAS = {"npp": NppEnvConfig}
+
+
+@dataclass
+class PokemonStandInEnvConfig:
+    """``PokemonStandIn-v0`` (procedural tile world, scripted BFS expert). Frames are preprocessed for
+    the policy exactly as ``dataset=pokemon_npz`` preprocesses episodes (area resize, channel-first)."""
+
+    name: str = "pokemon_standin"
+    id: str = "PokemonStandIn-v0"
+    rows: int = 18  # world size in tiles incl. the tree border (>= 10 x 12)
+    cols: int = 24
+    max_steps: int = 400  # truncation
+    step_reward: float = 0.0
+    image_size: int = 84  # must equal dataset.image_size when training on pokemon_npz episodes
+    grayscale: bool = False
+    eval_episodes: int = 8  # rollout evaluation: one episode per world seed eval_seed, eval_seed+1, ...
+    eval_seed: int = 100_000  # far from the collection seeds (collect uses seed + k from 0)
+    eval_max_steps: int = 200  # evaluation episodes are cut here (<= max_steps)
+
+
+@dataclass
+class PokemonEmeraldEnvConfig:
+    """``PokemonEmerald-v0`` through mGBA; the ROM is yours (``env.rom_path`` or $POKEMON_EMERALD_ROM)."""
+
+    name: str = "pokemon_emerald"
+    id: str = "PokemonEmerald-v0"
+    rom_path: str | None = None
+    state_path: str | None = None  # saved emulator state to reset to (e.g. standing in the overworld)
+    frames_per_action: int = 24
+    hold_frames: int = 16
+    reset_noop_max: int = 0
+    max_steps: int = 10_000
+    image_size: int = 84
+    grayscale: bool = False
+    eval_episodes: int = 1
+    eval_seed: int = 0
+    eval_max_steps: int = 500
+
+
+ENV_SCHEMAS["pokemon_standin"] = PokemonStandInEnvConfig
+ENV_SCHEMAS["pokemon_emerald"] = PokemonEmeraldEnvConfig

@@ -8,6 +8,7 @@ from typing import Any
 from omegaconf import MISSING
 
 from .stages import BCConfig, GenerateConfig, VerifyConfig
+from .stages import DaggerConfig
 
 
 @dataclass
@@ -27,3 +28,4 @@ class RootConfig:
     verify: VerifyConfig = field(default_factory=VerifyConfig)
     generate: GenerateConfig = field(default_factory=GenerateConfig)
     bc: BCConfig = field(default_factory=BCConfig)
+    dagger: DaggerConfig = field(default_factory=DaggerConfig)

@@ -8,7 +8,7 @@ from omegaconf import DictConfig
 
 from imitation_pipeline.errors import UserFacingError
 
-STAGES = ("verify", "generate", "bc")
+STAGES = ("verify", "generate", "bc", "dagger")
 
 
 def run_stage(cfg: DictConfig) -> dict:

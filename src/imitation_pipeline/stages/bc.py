@@ -1,5 +1,9 @@
 """``stage=bc``: behavioural cloning of the arch's SB3 policy with Lightning.
 
+The dataset picks the datamodule (:func:`datamodule_for`): ``dataset=npp_replays`` (below) or
+``dataset=pokemon_npz`` (episodes split by episode, frames under the arch's image modality, rollout
+evaluation on the stand-in when ``env=pokemon_standin``; ``bc.td_weight > 0`` adds the DQN-BC loss).
+
 Data: the dataset's replays regenerated into shards for exactly the arch's modalities (through the
 generation cache), split by replay or level. Callbacks: ModelCheckpoint (best by ``bc.monitor`` +
 last, both in the project's checkpoint schema), EarlyStopping, LearningRateMonitor, a progress bar,
@@ -11,7 +15,9 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
@@ -89,6 +95,99 @@ def make_env_factory(cfg: DictConfig, modalities: list[str], max_frames: int):
     return make
 
 
+@dataclass
+class BCData:
+    """What the training loop needs from a dataset, whichever kind it is."""
+
+    dm: Any  # a set-up LightningDataModule (train / val DemoArrays, action_counts())
+    observation_space: Any
+    action_space: Any
+    provenance: dict  # checkpoint provenance (dataset_hash first)
+    categories: list[str]
+    rollout: Any = None  # a Lightning callback, or None
+    module_kwargs: dict = field(default_factory=dict)  # extra BCModule arguments (TD loss, action names)
+
+
+def _npp_data(cfg: DictConfig, modalities: list[str]) -> BCData:
+    from gymnasium import spaces
+    from npp_sim.observation_spec import observation_space
+
+    from imitation_pipeline.training.callbacks import RolloutEvaluation
+
+    if float(cfg.bc.td_weight) > 0:
+        raise UserFacingError("bc.td_weight > 0 needs rewards in the demonstrations: use dataset=pokemon_npz")
+    dm = npp_datamodule(cfg, modalities)
+    dm.prepare_data()
+    dm.setup("fit")
+    if dm.val is None:
+        raise DatasetError(f"{cfg.generate.replay_dir}: too few replays for a validation split "
+                           f"({len(dm.train_replays)} usable); add replays or set dataset.val_fraction")
+    levels, names = rollout_levels(dm, int(cfg.bc.rollout_levels))
+    rollout = None
+    if int(cfg.bc.rollout_every_n_epochs) > 0 and levels:
+        make_env = make_env_factory(cfg, modalities, int(cfg.bc.rollout_max_frames))
+        rollout = RolloutEvaluation(make_env, levels, names, int(cfg.bc.rollout_every_n_epochs))
+    prov = {"dataset_hash": dm.manifest_path.stem.removeprefix("manifest-"), "train_replays": len(dm.train_replays),
+            "val_replays": len(dm.val_replays), "obs_key": dm.manifest_path.parent.name}
+    return BCData(dm, observation_space(modalities), spaces.Discrete(6), prov, dm.all.categories, rollout)
+
+
+def _pokemon_data(cfg: DictConfig, modalities: list[str]) -> BCData:
+    from gymnasium import spaces
+
+    from imitation_pipeline.dagger.envs import make_task, pokemon_obs_key, pokemon_observation_space
+    from imitation_pipeline.data.pokemon_datamodule import PokemonDataModule
+
+    d = cfg.dataset
+    key = pokemon_obs_key(modalities)
+    td_weight = float(cfg.bc.td_weight)
+    dm = PokemonDataModule(
+        str(d.path), key, image_size=int(d.image_size), grayscale=bool(d.grayscale), num_actions=int(d.num_actions),
+        use_cache=bool(d.use_cache), cache_dir=d.cache_dir, batch_size=int(cfg.bc.batch_size),
+        val_fraction=float(d.val_fraction), split_seed=int(d.split_seed), td=td_weight > 0, buffer_seed=int(cfg.seed),
+    )
+    dm.setup("fit")
+    if dm.val is None:
+        raise DatasetError(f"{d.path}: too few episodes for a validation split ({len(dm.train_replays)}); "
+                           "collect more episodes or set dataset.val_fraction")
+    rollout = None
+    if int(cfg.bc.rollout_every_n_epochs) > 0:
+        if str(cfg.env.name).startswith("pokemon_"):
+            if (int(cfg.env.image_size), bool(cfg.env.grayscale)) != (int(d.image_size), bool(d.grayscale)):
+                raise UserFacingError(f"env.image_size/grayscale ({cfg.env.image_size}, {cfg.env.grayscale}) differ "
+                                      f"from dataset.image_size/grayscale ({d.image_size}, {d.grayscale})")
+            from imitation_pipeline.dagger.callbacks import TaskRolloutEvaluation
+
+            rollout = TaskRolloutEvaluation(make_task(cfg, modalities), int(cfg.bc.rollout_every_n_epochs))
+        else:
+            log.warning("no rollout evaluation for dataset=pokemon_npz with env=%s (use env=pokemon_standin)",
+                        cfg.env.name)
+    kwargs: dict = {"action_names": [b.lower() for b in _buttons()]}
+    if td_weight > 0:
+        kwargs.update(td_weight=td_weight, gamma=float(cfg.bc.gamma), target_update_every=int(cfg.bc.target_update_every),
+                      td_sampler=dm.td_batch, td_batch_size=int(cfg.bc.td_batch_size) or int(cfg.bc.batch_size))
+    prov = {"dataset_hash": dm.digest, "train_episodes": len(dm.train_replays), "val_episodes": len(dm.val_replays),
+            "obs_key": key}
+    return BCData(dm, pokemon_observation_space(key, int(d.image_size), bool(d.grayscale)),
+                  spaces.Discrete(int(d.num_actions)), prov, [*dm.all.categories], rollout, kwargs)
+
+
+def _buttons() -> tuple[str, ...]:
+    from pokemon_env.spaces import BUTTONS
+
+    return BUTTONS
+
+
+def datamodule_for(cfg: DictConfig, modalities: list[str]) -> BCData:
+    """The set-up datamodule, spaces, provenance and rollout hook for ``cfg.dataset.name``."""
+    name = str(cfg.dataset.name)
+    if name == "npp_replays":
+        return _npp_data(cfg, modalities)
+    if name == "pokemon_npz":
+        return _pokemon_data(cfg, modalities)
+    raise UserFacingError(f"stage=bc supports dataset=npp_replays or pokemon_npz; got {name!r}")
+
+
 def _batches(value: float) -> int | float:
     """Lightning reads 1.0 as 'all' and an int as a batch count."""
     return int(value) if value > 1 else float(value)
@@ -97,12 +196,11 @@ def _batches(value: float) -> int | float:
 def run(cfg: DictConfig) -> dict:
     import lightning as L
     import torch
-    from gymnasium import spaces
     from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint, TQDMProgressBar
 
     from imitation_pipeline.checkpoint import provenance
     from imitation_pipeline.training.bc_module import BCModule
-    from imitation_pipeline.training.callbacks import AtomicCheckpointIO, LatestPointer, RolloutEvaluation, read_pointer
+    from imitation_pipeline.training.callbacks import AtomicCheckpointIO, LatestPointer, read_pointer
 
     torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
@@ -118,32 +216,22 @@ def run(cfg: DictConfig) -> dict:
             raise UserFacingError(f"{cfg.bc.checkpoint_pointer}: the recorded last checkpoint {resume_from} is missing")
         print(f"resuming from {resume_from}")
 
-    if cfg.dataset.name != "npp_replays":
-        raise UserFacingError(f"stage=bc supports dataset=npp_replays here; got {cfg.dataset.name!r}")
-    dm = npp_datamodule(cfg, modalities)
-    dm.prepare_data()
-    dm.setup("fit")
-    if dm.val is None:
-        raise DatasetError(f"{cfg.generate.replay_dir}: too few replays for a validation split "
-                           f"({len(dm.train_replays)} usable); add replays or set dataset.val_fraction")
-
-    from npp_sim.observation_spec import observation_space
-
-    obs_space, act_space = observation_space(modalities), spaces.Discrete(6)
+    data = datamodule_for(cfg, modalities)
+    dm = data.dm
+    obs_space, act_space = data.observation_space, data.action_space
+    prov = dict(data.provenance)
     module = BCModule(
         arch, obs_space, act_space, lr=float(cfg.bc.lr), weight_decay=float(cfg.bc.weight_decay),
         entropy_coef=float(cfg.bc.entropy_coef),
         class_weights=class_weights_for(dm.action_counts(), str(cfg.bc.class_weighting)),
-        freeze_extractor_steps=int(cfg.bc.freeze_extractor_steps), categories=dm.all.categories,
-        provenance=provenance(dm.manifest_path.stem.removeprefix("manifest-"), seed=int(cfg.seed),
-                              train_replays=len(dm.train_replays), val_replays=len(dm.val_replays),
-                              obs_key=dm.manifest_path.parent.name),
+        freeze_extractor_steps=int(cfg.bc.freeze_extractor_steps), categories=data.categories,
+        provenance=provenance(prov.pop("dataset_hash"), seed=int(cfg.seed), **prov),
+        **data.module_kwargs,
     )
 
     monitor = str(cfg.bc.monitor)
     mode = "min" if monitor.endswith("loss") else "max"
-    levels, names = rollout_levels(dm, int(cfg.bc.rollout_levels))
-    use_rollout = int(cfg.bc.rollout_every_n_epochs) > 0 and bool(levels)
+    use_rollout = data.rollout is not None
     if monitor.startswith("rollout/") and not use_rollout:
         raise UserFacingError(f"bc.monitor={monitor} needs rollout evaluation (bc.rollout_every_n_epochs > 0)")
     ckpt = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=monitor, mode=mode,
@@ -154,8 +242,7 @@ def run(cfg: DictConfig) -> dict:
     if cfg.trainer.enable_progress_bar:
         callbacks.append(TQDMProgressBar(refresh_rate=10))
     if use_rollout:
-        make_env = make_env_factory(cfg, modalities, int(cfg.bc.rollout_max_frames))
-        callbacks.insert(0, RolloutEvaluation(make_env, levels, names, int(cfg.bc.rollout_every_n_epochs)))
+        callbacks.insert(0, data.rollout)
     logger = build_logger(cfg, run_dir)
     if logger:
         callbacks.append(LearningRateMonitor(logging_interval="epoch"))
