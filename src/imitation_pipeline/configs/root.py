@@ -7,7 +7,16 @@ from typing import Any
 
 from omegaconf import MISSING
 
-from .stages import BCConfig, GenerateConfig, VerifyConfig
+from .rl import (
+    BaselineConfig,
+    CompareConfig,
+    EvaluateConfig,
+    FinetuneConfig,
+    PipelineConfig,
+    PPOConfig,
+    SuiteConfig,
+)
+from .stages import BCConfig, ExportConfig, GenerateConfig, VerifyConfig
 from .stages import DaggerConfig
 
 
@@ -28,4 +37,12 @@ class RootConfig:
     verify: VerifyConfig = field(default_factory=VerifyConfig)
     generate: GenerateConfig = field(default_factory=GenerateConfig)
     bc: BCConfig = field(default_factory=BCConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
+    suites: SuiteConfig = field(default_factory=SuiteConfig)
+    ppo: PPOConfig = field(default_factory=PPOConfig)
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
+    baseline: BaselineConfig = field(default_factory=BaselineConfig)
+    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    compare: CompareConfig = field(default_factory=CompareConfig)
+    pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     dagger: DaggerConfig = field(default_factory=DaggerConfig)
