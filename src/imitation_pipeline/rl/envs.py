@@ -1,0 +1,84 @@
+"""Env factories for PPO and evaluation, all over :class:`npp_sim.env.NppEnv`.
+
+Every env is ``Monitor(TimeLimit(NppEnv(...)))``: ``NppEnv`` keeps ``env.max_frames`` (it scales the
+``time_remaining`` observation exactly as in the BC data), and the ``TimeLimit`` ends an RL episode
+after ``max_episode_frames`` simulator frames (SB3 bootstraps truncated episodes).
+
+* :func:`make_train_env`: ``n_envs`` copies over the training levels (a random level per reset,
+  seeded per env by SB3), ``SubprocVecEnv`` for several envs, ``DummyVecEnv`` for one.
+* :func:`make_level_envs`: one env per level (a single-level ``NppEnv``) in a ``DummyVecEnv``, so
+  SB3's ``evaluate_policy`` plays every level the same number of times in one batched loop.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from omegaconf import DictConfig, OmegaConf
+
+from imitation_pipeline.errors import UserFacingError
+
+
+@dataclass
+class EnvSpec:
+    """Picklable recipe of one env (SubprocVecEnv workers build their env from it)."""
+
+    maps: list[bytes]
+    names: list[str]
+    observation: list[str]
+    frame_skip: int
+    max_frames: int
+    max_episode_steps: int
+    reward: dict = field(default_factory=dict)
+
+    def __call__(self):
+        from gymnasium.wrappers import TimeLimit
+        from npp_sim.env import NppEnv
+
+        env = NppEnv(levels=self.maps, level_names=self.names, observation=self.observation,
+                     frame_skip=self.frame_skip, max_frames=self.max_frames, reward=self.reward)
+        return TimeLimit(env, max_episode_steps=self.max_episode_steps)
+
+    def single(self, i: int) -> EnvSpec:
+        return EnvSpec([self.maps[i]], [self.names[i]], self.observation, self.frame_skip, self.max_frames,
+                       self.max_episode_steps, self.reward)
+
+
+def env_spec(cfg: DictConfig, maps: list[bytes], names: list[str], max_episode_frames: int) -> EnvSpec:
+    """The env of this run: observation = the arch's modalities, frame skip / reward from ``env``."""
+    env = cfg.env
+    frame_skip, max_frames = int(env.frame_skip), int(env.max_frames)
+    if max_episode_frames < 1:
+        raise UserFacingError(f"max_episode_frames must be >= 1, got {max_episode_frames}")
+    if max_episode_frames > max_frames:
+        raise UserFacingError(f"max_episode_frames={max_episode_frames} exceeds env.max_frames={max_frames}")
+    return EnvSpec(
+        maps=list(maps), names=list(names),
+        observation=list(OmegaConf.to_container(cfg.arch.modalities, resolve=True)),
+        frame_skip=frame_skip, max_frames=max_frames,
+        max_episode_steps=math.ceil(max_episode_frames / frame_skip),
+        reward=OmegaConf.to_container(env.reward, resolve=True),
+    )
+
+
+def make_train_env(spec: EnvSpec, n_envs: int, seed: int, kind: str = "auto", monitor_dir: str | None = None):
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+
+    if n_envs < 1:
+        raise UserFacingError(f"ppo.n_envs must be >= 1, got {n_envs}")
+    if kind not in ("auto", "subproc", "dummy"):
+        raise UserFacingError(f"ppo.vec_env must be auto, subproc or dummy, got {kind!r}")
+    use_subproc = kind == "subproc" or (kind == "auto" and n_envs > 1)
+    return make_vec_env(spec, n_envs=n_envs, seed=seed, monitor_dir=monitor_dir,
+                        vec_env_cls=SubprocVecEnv if use_subproc else DummyVecEnv)
+
+
+def make_level_envs(spec: EnvSpec, indices: list[int] | None = None):
+    """A DummyVecEnv with one Monitor-wrapped single-level env per level index."""
+    from stable_baselines3.common.monitor import Monitor
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    indices = list(range(len(spec.maps))) if indices is None else list(indices)
+    return DummyVecEnv([(lambda s=spec.single(i): Monitor(s())) for i in indices])

@@ -1,0 +1,64 @@
+"""The levels of a run: PPO training levels, held-out evaluation levels, and the test suite.
+
+All come from :mod:`npp_sim.levelgen` by seed, so they are byte-identical on every machine:
+
+* ``train``: train-suite levels ``0..n_c-1`` of each category c (``suites.train``),
+* ``eval``:  the next ``suites.eval[c]`` train-suite levels of each category, never trained on,
+* ``test``:  test-suite levels ``0..n_c-1`` (``suites.test``), a disjoint seed range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from imitation_pipeline.errors import UserFacingError
+
+SUITE_NAMES = ("train", "eval", "test")
+
+
+@dataclass(frozen=True)
+class LevelSet:
+    maps: list[bytes]
+    names: list[str]  # "<category>/<level_id>"
+    categories: list[str]
+
+    def __len__(self) -> int:
+        return len(self.maps)
+
+
+def _counts(counts: Mapping, what: str) -> dict[str, int]:
+    from npp_sim.levelgen import CATEGORIES
+
+    out = {}
+    for cat, n in dict(counts).items():
+        if cat not in CATEGORIES:
+            raise UserFacingError(f"{what}: unknown category {cat!r}; known: {', '.join(CATEGORIES)}")
+        if int(n) < 0:
+            raise UserFacingError(f"{what}.{cat}: count must be >= 0, got {n}")
+        out[cat] = int(n)
+    return out
+
+
+def level_set(suites_cfg, which: str) -> LevelSet:
+    """Generate the levels of ``which`` (train | eval | test) from the ``suites`` config block."""
+    from npp_sim.levelgen import CATEGORIES, SUITE_BASE_SEEDS, generate_level
+    from npp_sim.levelgen.suite import CATEGORY_INDEX, CATEGORY_STRIDE
+
+    if which not in SUITE_NAMES:
+        raise UserFacingError(f"unknown level suite {which!r}; expected one of {', '.join(SUITE_NAMES)}")
+    counts = {c: n for c, n in _counts(suites_cfg[which], f"suites.{which}").items() if n > 0}
+    offsets = dict.fromkeys(CATEGORIES, 0)
+    if which == "eval":  # held out: the train-suite levels right after the training ones
+        offsets.update(_counts(suites_cfg["train"], "suites.train"))
+    base = SUITE_BASE_SEEDS["test" if which == "test" else "train"]
+    maps, names, cats = [], [], []  # categories with count 0 are left out (also of per-category reports)
+    for cat in CATEGORIES:  # fixed category order, whatever the config's key order
+        for i in range(offsets[cat], offsets[cat] + counts.get(cat, 0)):
+            level = generate_level(cat, base + CATEGORY_INDEX[cat] * CATEGORY_STRIDE + i)
+            maps.append(level.map_data)
+            names.append(f"{cat}/{level.level_id}")
+            cats.append(cat)
+    if not maps:
+        raise UserFacingError(f"suites.{which} selects no levels (every count is 0)")
+    return LevelSet(maps, names, cats)

@@ -1,0 +1,151 @@
+"""The one code path of ``stage=finetune`` and ``stage=baseline``.
+
+Both arms build the same envs (``suites.train``, ``ppo.n_envs``, seeded by ``seed``), the same PPO
+(``ppo.*``), the same callbacks and outputs; ``finetune`` additionally loads the BC policy
+(strictly), regularises towards it and may warm up the value head / freeze the extractor.
+
+Outputs under ``run_dir``::
+
+    checkpoints/final.pt, best.pt    project schema (stage=finetune|baseline), loadable by stage=evaluate
+    checkpoints/final.zip            SB3's own format (PPO.load); sb3/ holds periodic snapshots
+    eval_log.json                    held-out success / return / length vs env steps (learning curve)
+    logs/                            SB3 logger: TensorBoard events + progress.csv
+    monitor/                         SB3 Monitor CSVs of the training episodes
+    <stage>_summary.json             what ran, the transfer report, final numbers
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from imitation_pipeline.atomic_files import write_json_atomic
+from imitation_pipeline.errors import CheckpointError, UserFacingError
+
+from .envs import env_spec, make_level_envs, make_train_env
+from .levels import level_set
+from .ppo import build_ppo
+from .transfer import load_bc_into
+
+
+def resolve_bc_checkpoint(cfg: DictConfig) -> str:
+    """``finetune.bc_checkpoint``, else the "best" entry of the BC run pointer."""
+    if cfg.finetune.bc_checkpoint:
+        return str(cfg.finetune.bc_checkpoint)
+    from imitation_pipeline.training.callbacks import read_pointer
+
+    pointer = cfg.finetune.checkpoint_pointer
+    best = read_pointer(pointer).get("best")
+    if not best:
+        raise CheckpointError(f"{pointer}: the BC run recorded no best checkpoint; set finetune.bc_checkpoint")
+    return str(best)
+
+
+def _env_record(cfg: DictConfig) -> dict:
+    return {"frame_skip": int(cfg.env.frame_skip), "max_frames": int(cfg.env.max_frames),
+            "max_episode_frames": int(cfg.ppo.max_episode_frames),
+            "reward": OmegaConf.to_container(cfg.env.reward, resolve=True)}
+
+
+def train_ppo(cfg: DictConfig, stage: str) -> dict:
+    from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
+    from stable_baselines3.common.logger import configure
+
+    from imitation_pipeline.checkpoint import provenance, save_checkpoint
+
+    if stage not in ("finetune", "baseline"):
+        raise ValueError(stage)
+    torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
+    p = cfg.ppo
+    seed, run_dir = int(cfg.seed), Path(cfg.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    arch = OmegaConf.to_container(cfg.arch, resolve=True)
+    if int(p.total_timesteps) < 1:
+        raise UserFacingError(f"ppo.total_timesteps must be >= 1, got {p.total_timesteps}")
+
+    train_levels, eval_levels = level_set(cfg.suites, "train"), level_set(cfg.suites, "eval")
+    spec = env_spec(cfg, train_levels.maps, train_levels.names, int(p.max_episode_frames))
+    eval_spec = env_spec(cfg, eval_levels.maps, eval_levels.names, int(p.max_episode_frames))
+    env = make_train_env(spec, int(p.n_envs), seed, str(p.vec_env), monitor_dir=str(run_dir / "monitor"))
+    eval_env = make_level_envs(eval_spec)
+    lr = float(cfg.finetune.learning_rate if stage == "finetune" else cfg.baseline.learning_rate)
+    model = build_ppo(p, arch, env, learning_rate=lr, seed=seed)
+    model.set_logger(configure(str(run_dir / "logs"), ["csv", "tensorboard"] if p.tensorboard else ["csv"]))
+
+    info: dict = {"stage": stage, "arch": arch["name"], "seed": seed, "learning_rate": lr,
+                  "train_levels": len(train_levels), "eval_levels": len(eval_levels)}
+    dataset_hash, callbacks = None, []
+    if stage == "finetune":
+        f = cfg.finetune
+        path = resolve_bc_checkpoint(cfg)
+        report, bc_ckpt = load_bc_into(model.policy, path, arch=arch, fresh_value_head=bool(f.fresh_value_head))
+        print(report.format(), flush=True)
+        dataset_hash = bc_ckpt["provenance"].get("dataset_hash")
+        anneal = int(f.bc_kl_anneal_steps if f.bc_kl_anneal_steps is not None else p.total_timesteps)
+        model.set_bc_regulariser(model.policy, float(f.bc_kl_coef), anneal)
+        info.update(bc_checkpoint=str(Path(path).resolve()), transfer=report.as_dict(),
+                    value_warmup_steps=int(f.value_warmup_steps), freeze_extractor_steps=int(f.freeze_extractor_steps),
+                    bc_kl_coef=float(f.bc_kl_coef), bc_kl_anneal_steps=anneal)
+        from .callbacks import TrainingPhases
+
+        callbacks.append(TrainingPhases(int(f.value_warmup_steps), int(f.freeze_extractor_steps)))
+
+    from .callbacks import HeldOutEval
+
+    ckpt_dir = run_dir / "checkpoints"
+    eval_log = run_dir / "eval_log.json"
+
+    def save(name: str, metrics: dict) -> Path:
+        prov = provenance(dataset_hash, seed=seed, run_dir=str(run_dir.resolve()), eval_log=str(eval_log.resolve()),
+                          timesteps=int(model.num_timesteps), env=_env_record(cfg),
+                          init_checkpoint=info.get("bc_checkpoint"))
+        return save_checkpoint(ckpt_dir / f"{name}.pt", policy_state_dict=model.policy.state_dict(), arch=arch,
+                               observation_space=model.observation_space, action_space=model.action_space,
+                               stage=stage, metrics=metrics, provenance=prov)
+
+    def save_best(record: dict) -> None:
+        save("best", {"eval/success_rate": record["success_rate"], "eval/mean_return": record["mean_return"],
+                      "timesteps": record["timesteps"]})
+
+    evaluator = HeldOutEval(eval_env, n_levels=len(eval_levels), episodes=int(p.eval_episodes),
+                            eval_freq_steps=int(p.eval_freq), n_envs=int(p.n_envs), log_path=eval_log,
+                            level_names=eval_levels.names, save_best=save_best,
+                            header={"stage": stage, "seed": seed, "arch": arch["name"],
+                                    "suite": "eval (held-out train-suite levels)"})
+    callbacks.append(evaluator)
+    if int(p.checkpoint_freq) > 0:
+        callbacks.append(CheckpointCallback(max(1, int(p.checkpoint_freq) // int(p.n_envs)), str(ckpt_dir / "sb3"),
+                                            name_prefix=stage))
+    t0 = time.perf_counter()
+    try:
+        model.learn(int(p.total_timesteps), callback=CallbackList(callbacks), progress_bar=bool(p.progress_bar))
+    finally:
+        env.close()
+        eval_env.close()
+    seconds = time.perf_counter() - t0
+
+    last = evaluator.records[-1]
+    metrics = {"eval/success_rate": last["success_rate"], "eval/mean_return": last["mean_return"],
+               "timesteps": int(model.num_timesteps)}
+    final = save("final", metrics)
+    model.save(ckpt_dir / "final.zip")
+    summary = {
+        **info,
+        "final_checkpoint": str(final.resolve()),
+        "best_checkpoint": str((ckpt_dir / "best.pt").resolve()),
+        "sb3_zip": str((ckpt_dir / "final.zip").resolve()),
+        "eval_log": str(eval_log.resolve()),
+        "timesteps": int(model.num_timesteps),
+        "seconds": round(seconds, 1),
+        "steps_per_second": round(model.num_timesteps / max(seconds, 1e-9), 1),
+        "initial_eval": evaluator.records[0],
+        "final_eval": last,
+    }
+    write_json_atomic(run_dir / f"{stage}_summary.json", summary)
+    print(f"{stage} (seed {seed}): {model.num_timesteps} env steps in {seconds:.0f} s; held-out success "
+          f"{evaluator.records[0]['success_rate']:.2f} -> {last['success_rate']:.2f}; {final}", flush=True)
+    return summary

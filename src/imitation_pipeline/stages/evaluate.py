@@ -1,0 +1,99 @@
+"""``stage=evaluate``: a checkpoint of this project's schema (finetune, baseline or bc) on a level suite.
+
+The policy is rebuilt from the checkpoint's own arch and loaded strictly; the env follows this
+run's ``env`` block (frame skip, reward) with the checkpoint's modalities, and episodes end after
+``evaluate.max_episode_frames`` frames. Output ``evaluate.output`` (JSON, atomic): overall,
+macro-averaged and per-category success rate / return / length, plus one record per episode.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from imitation_pipeline.atomic_files import write_json_atomic
+from imitation_pipeline.errors import CheckpointError, UserFacingError
+
+
+def load_policy(path: str):
+    """(policy, checkpoint) from any checkpoint of the schema, the arch taken from the checkpoint."""
+    from gymnasium import spaces
+    from npp_sim.observation_spec import observation_space
+
+    from imitation_pipeline.checkpoint import load_checkpoint
+    from imitation_pipeline.policies import build_policy
+
+    ckpt = load_checkpoint(path)
+    arch = ckpt["arch"]
+    try:
+        obs_space = observation_space(list(arch["modalities"]))
+    except (KeyError, ValueError) as err:
+        raise CheckpointError(f"{path}: checkpoint arch has no usable modalities ({err})") from err
+    load_checkpoint(path, expect_observation_space=obs_space, expect_action_space=spaces.Discrete(6))
+    policy = build_policy(arch, obs_space, spaces.Discrete(6))
+    try:
+        policy.load_state_dict(ckpt["policy_state_dict"], strict=True)
+    except RuntimeError as err:
+        raise CheckpointError(f"{path}: policy weights do not fit arch {arch.get('name')!r}: "
+                              f"{str(err).splitlines()[0]}") from err
+    return policy, ckpt
+
+
+def run(cfg: DictConfig) -> dict:
+    import torch
+
+    from imitation_pipeline.evaluation.runner import play_levels, summarise
+    from imitation_pipeline.rl.envs import env_spec
+    from imitation_pipeline.rl.levels import level_set
+
+    torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
+    e = cfg.evaluate
+    if not e.checkpoint:
+        raise UserFacingError("stage=evaluate needs evaluate.checkpoint=<path to a .pt or BC .ckpt checkpoint>")
+    if int(e.episodes) < 1:
+        raise UserFacingError(f"evaluate.episodes must be >= 1, got {e.episodes}")
+    policy, ckpt = load_policy(str(e.checkpoint))
+    levels = level_set(cfg.suites, str(e.suite))
+    run_cfg = OmegaConf.merge(cfg, {"arch": {"modalities": ckpt["arch"]["modalities"]}})
+    spec = env_spec(run_cfg, levels.maps, levels.names, int(e.max_episode_frames))
+    trained_env = ckpt["provenance"].get("env")
+    mismatch = [k for k in ("frame_skip", "max_frames")
+                if trained_env and trained_env.get(k) != getattr(spec, k)]
+    if mismatch:
+        print(f"warning: evaluating with env {', '.join(f'{k}={getattr(spec, k)}' for k in mismatch)}; "
+              f"the checkpoint was trained with {', '.join(f'{k}={trained_env[k]}' for k in mismatch)}")
+
+    t0 = time.perf_counter()
+    records = play_levels(policy, spec, levels.categories, episodes=int(e.episodes),
+                          deterministic=bool(e.deterministic), batch_envs=int(e.batch_envs), seed=int(cfg.seed),
+                          progress=bool(e.progress))
+    summary = summarise(records)
+    prov = ckpt["provenance"]
+    result = {
+        "checkpoint": str(Path(e.checkpoint).resolve()),
+        "checkpoint_stage": ckpt["stage"],
+        "arch": ckpt["arch"].get("name"),
+        "seed": prov.get("seed"),
+        "eval_log": prov.get("eval_log"),
+        "timesteps": prov.get("timesteps"),
+        "suite": str(e.suite),
+        "suite_counts": OmegaConf.to_container(cfg.suites[str(e.suite)], resolve=True),
+        "episodes_per_level": int(e.episodes),
+        "deterministic": bool(e.deterministic),
+        "env": {"frame_skip": spec.frame_skip, "max_frames": spec.max_frames,
+                "max_episode_frames": int(e.max_episode_frames)},
+        **summary,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "episodes": records,
+    }
+    out = write_json_atomic(e.output, result)
+    print(f"evaluate {ckpt['stage']} checkpoint on the {e.suite} suite ({len(levels)} levels): "
+          f"macro success {summary['macro']['success_rate']:.3f}")
+    for cat, s in summary["per_category"].items():
+        print(f"  {cat:<12} success {s['success_rate']:.2f}  return {s['mean_return']:+.3f}  "
+              f"length {s['mean_length']:.0f}")
+    print(f"-> {out}")
+    return result

@@ -1,0 +1,78 @@
+"""Helpers of the RL tests (importable: tests/rl/conftest.py puts this directory on sys.path)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+ARCHS = ("simple_cnn", "impala_cnn", "hierarchical", "hgt")
+# Tiny everything: 2 train levels, 1 held-out level, 2 test levels, short episodes, a few hundred steps.
+TINY = [
+    # (dict overrides merge into the defaults: every category is named, unused ones with 0)
+    "suites.train={very_simple: 2, simple: 0, medium: 0, complex: 0, mine_heavy: 0, exploration: 0}",
+    "suites.eval={very_simple: 1, simple: 0, medium: 0, complex: 0, mine_heavy: 0, exploration: 0}",
+    "suites.test={very_simple: 1, simple: 1, medium: 0, complex: 0, mine_heavy: 0, exploration: 0}",
+    "ppo.total_timesteps=256", "ppo.n_steps=64", "ppo.batch_size=64", "ppo.n_epochs=1", "ppo.n_envs=2",
+    "ppo.max_episode_frames=240", "ppo.eval_freq=128", "ppo.checkpoint_freq=128", "ppo.progress_bar=false",
+    "env.frame_skip=4", "finetune.value_warmup_steps=64", "evaluate.progress=false", "logger=csv",
+]
+
+
+def arch_config(name: str) -> dict:
+    """The resolved arch config of conf/arch/<name>.yaml (schema defaults + the file)."""
+    from omegaconf import OmegaConf
+
+    from imitation_pipeline.configs.arch import ARCH_SCHEMAS
+
+    body = {k: v for k, v in yaml.safe_load((REPO / "conf" / "arch" / f"{name}.yaml").read_text()).items()
+            if k != "defaults"}
+    return OmegaConf.to_container(OmegaConf.merge(OmegaConf.structured(ARCH_SCHEMAS[name]), body), resolve=True)
+
+
+def write_bc_checkpoint(path: Path, arch_name: str, seed: int = 0, arch: dict | None = None):
+    """A BC-stage checkpoint of a freshly built (seeded) policy, written with the project schema."""
+    import torch
+    from gymnasium import spaces
+    from npp_sim.observation_spec import observation_space
+
+    from imitation_pipeline.checkpoint import save_checkpoint
+    from imitation_pipeline.policies import build_policy
+
+    arch = arch or arch_config(arch_name)
+    torch.manual_seed(seed)
+    obs = observation_space(arch["modalities"])
+    policy = build_policy(arch, obs, spaces.Discrete(6))
+    with torch.no_grad():  # make every tensor distinguishable from a fresh PPO init
+        for p in policy.parameters():
+            p.add_(0.01 * torch.randn_like(p))
+    save_checkpoint(path, policy_state_dict=policy.state_dict(), arch=arch, observation_space=obs,
+                    action_space=spaces.Discrete(6), stage="bc", provenance={"dataset_hash": "test"})
+    return policy
+
+
+def build_demos(out: Path, counts: dict[str, int]) -> Path:
+    """Planner-solved v2 replays of the first train-suite levels of each category."""
+    from npp_sim.formats import write_demo
+    from npp_sim.levelgen import build_named_suite
+    from npp_sim.planner import solve
+
+    out.mkdir(parents=True, exist_ok=True)
+    for level in build_named_suite("train", counts):
+        result = solve(level.map_data, budget_s=20)
+        if result.success:
+            write_demo(out / f"{level.level_id}.replay", level.map_data, result.inputs, success=True,
+                       level_id=level.level_id, category=level.category, recorder="planner")
+    return out
+
+
+def cli(args: list[str], cwd: Path, cache: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    if cache is not None:
+        env["IMITATION_PIPELINE_CACHE"] = str(cache)
+    return subprocess.run([sys.executable, "-m", "imitation_pipeline", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,97 @@
+"""RegularisedPPO's update and the training phases, on a null env with the real observation space."""
+
+from __future__ import annotations
+
+import copy
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from gymnasium import spaces
+from npp_sim.observation_spec import observation_space
+from rl_support import arch_config
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from imitation_pipeline.rl.callbacks import TrainingPhases
+from imitation_pipeline.rl.ppo import build_ppo
+from imitation_pipeline.rl.transfer import is_value_key
+
+
+class _Cfg:
+    n_steps, batch_size, n_epochs, gamma, gae_lambda, clip_range = 32, 16, 2, 0.99, 0.95, 0.2
+    ent_coef, vf_coef, max_grad_norm, target_kl = 0.01, 0.5, 0.5, None
+
+
+def _env():
+    space = observation_space(["player_frame", "game_state"])
+
+    class Null(gym.Env):
+        observation_space, action_space = space, spaces.Discrete(6)
+
+        def reset(self, *, seed=None, options=None):
+            super().reset(seed=seed)
+            self.t = 0
+            return self.observation_space.sample(), {}
+
+        def step(self, action):
+            self.t += 1
+            return self.observation_space.sample(), float(action == 2), self.t >= 10, False, {}
+
+    return Null()
+
+
+def _model(seed=0):
+    arch = {**arch_config("simple_cnn"), "channels": [4, 8, 8], "features_dim": 32, "net_arch_pi": [16],
+            "net_arch_vf": [16]}
+    return build_ppo(_Cfg, arch, DummyVecEnv([_env]), learning_rate=3e-4, seed=seed)
+
+
+def test_bc_kl_update_with_zero_weight_equals_sb3_update() -> None:
+    """The written-out update (used while the KL weight is > 0) is SB3's update plus the KL term."""
+    torch.manual_seed(0)
+    model = _model()
+    model.learn(32)  # fills the rollout buffer (and runs one SB3 update)
+    other = copy.deepcopy(model)
+    other.set_bc_regulariser(other.policy, 0.0, 1)
+    other.bc_policy = copy.deepcopy(model.policy)  # KL computed, weight 0
+    rng = torch.get_rng_state()
+    np_state = np.random.get_state()
+    model.train()  # SB3's own (no regulariser set)
+    torch.set_rng_state(rng)
+    np.random.set_state(np_state)
+    other._train_with_bc_kl(0.0)
+    for (k, a), b in zip(model.policy.state_dict().items(), other.policy.state_dict().values(), strict=True):
+        assert torch.allclose(a, b, atol=1e-6), k
+
+
+def test_bc_kl_pulls_towards_the_bc_policy_and_anneals() -> None:
+    model = _model()
+    bc = copy.deepcopy(model.policy)
+    model.set_bc_regulariser(bc, 1.0, 1000)
+    assert model.bc_kl_weight() == 1.0
+    model.num_timesteps = 500
+    assert model.bc_kl_weight() == pytest.approx(0.5)
+    model.num_timesteps = 2000
+    assert model.bc_kl_weight() == 0.0
+    assert all(not p.requires_grad for p in model.bc_policy.parameters())
+
+
+def test_value_warmup_trains_only_the_value_head() -> None:
+    model = _model()
+    before = {k: v.clone() for k, v in model.policy.state_dict().items()}
+    model.learn(64, callback=TrainingPhases(value_warmup_steps=64, freeze_extractor_steps=0))
+    after = model.policy.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed and all(is_value_key(k) for k in changed), sorted(changed)
+    assert all(p.requires_grad for p in model.policy.parameters())  # restored after training
+
+
+def test_frozen_extractor_keeps_extractor_weights() -> None:
+    model = _model()
+    before = {k: v.clone() for k, v in model.policy.state_dict().items()}
+    model.learn(64, callback=TrainingPhases(value_warmup_steps=0, freeze_extractor_steps=64))
+    after = model.policy.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert not any(k.startswith("features_extractor.") for k in changed)
+    assert any(k.startswith("action_net.") for k in changed)
