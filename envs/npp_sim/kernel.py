@@ -25,6 +25,7 @@ import math
 import numpy as np
 from numba import njit
 
+from ._jit_cache import ensure_fresh_cache
 from .layout import (
     E_ACTIVE,
     E_AUX,
@@ -96,14 +97,14 @@ from .layout import (
     N_YSOLD,
 )
 from .tiles import (
-    SF_BX0,
-    SF_BX1,
-    SF_BY0,
-    SF_BY1,
     GRID_H,
     SEG_ARC_CONVEX,
     SEG_LINE,
     SEG_LINE_2S,
+    SF_BX0,
+    SF_BX1,
+    SF_BY0,
+    SF_BY1,
     SF_CX,
     SF_CY,
     SF_HOR,
@@ -120,6 +121,8 @@ from .tiles import (
     SF_Y1,
     SF_Y2,
 )
+
+ensure_fresh_cache()
 
 # ---------------------------------------------------------------------------------------------
 # constants (pixels, frames)

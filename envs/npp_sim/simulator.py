@@ -80,8 +80,8 @@ def _make_trace(out_f: np.ndarray, out_s: np.ndarray, outcome: int, when: int) -
     return Trace(
         x=out_f[0], y=out_f[1], xspeed=out_f[2], yspeed=out_f[3], state=state,
         won=state == K.ST_CELEBRATING, dead=(state == K.ST_DEAD) | (state == K.ST_DYING),
-        switch_activated=out_s[1].view(np.bool_), gold=out_s[2].astype(np.int16),
-        airborn=out_s[3].view(np.bool_), walled=out_s[4].view(np.bool_),
+        switch_activated=out_s[1] != 0, gold=out_s[2],
+        airborn=out_s[3] != 0, walled=out_s[4] != 0,
         outcome=_OUTCOMES[outcome], outcome_frame=None if when < 0 else int(when),
     )
 
