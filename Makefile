@@ -52,6 +52,10 @@ OUT ?= demos/recorded
 record-demos: $(STAMP) ## play levels with the keyboard and save demonstrations (LEVELS=dir CATEGORY=cat OUT=dir)
 	$(PY) -m recorders.keyboard $(if $(LEVELS),--levels "$(LEVELS)") $(if $(CATEGORY),--category "$(CATEGORY)") --out "$(OUT)"
 
+sweep: $(STAMP) ## small Hydra multirun: BC for each of the four architectures on the built-in demos (under multirun/)
+	$(PY) -m imitation_pipeline -m stage=bc arch=simple_cnn,impala_cnn,hierarchical,hgt \
+		trainer.max_epochs=2 trainer.limit_train_batches=20 bc.batch_size=64 bc.rollout_levels=2 logger=csv
+
 clean: ## remove caches and run outputs (keeps .venv)
 	rm -rf outputs multirun/* .pytest_cache .ruff_cache build *.egg-info src/*.egg-info
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
