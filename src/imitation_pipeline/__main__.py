@@ -40,6 +40,12 @@ def cli() -> None:
 
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # let composition errors reach us
     try:
+        args = sys.argv[1:]
+        if "--help" in args or "-h" in args:
+            from imitation_pipeline.app_help import render_help
+
+            print(render_help([a for a in args if "=" in a and not a.startswith("-")]))
+            return
         main()
     except (HydraException, OmegaConfBaseException) as err:
         print(f"error: {one_line(err)}", file=sys.stderr)
