@@ -36,7 +36,7 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -462,5 +462,5 @@ def solve(map_data, *, budget_s: float = 60.0, max_nodes: int = 20000, max_frame
                 seed=seed, attempts=attempts, refine=refine)
 
 
-__all__ = ["DEFAULT_ATTEMPTS", "MapContext", "PlanResult", "SearchConfig", "input_byte", "plan",
-           "solve", "verify", "replace"]
+__all__ = ["DEFAULT_ATTEMPTS", "REFINE", "MapContext", "PlanResult", "SearchConfig", "input_byte",
+           "plan", "solve", "verify"]
