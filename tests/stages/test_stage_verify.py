@@ -66,8 +66,10 @@ def test_missing_replay_dir_is_one_line(tmp_path) -> None:
 
 
 def test_multirun_writes_one_run_per_value_under_multirun(replay_dir, tmp_path) -> None:
+    """Also exercises the joblib launcher (local parallel sweeps): two jobs in two processes."""
     proc = _run(
-        ["-m", "stage=verify", f"verify.replay_dir={replay_dir}", "verify.lr_rule=cancel,left_wins"], tmp_path
+        ["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "stage=verify",
+         f"verify.replay_dir={replay_dir}", "verify.lr_rule=cancel,left_wins"], tmp_path
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     reports = sorted((tmp_path / "multirun").rglob("verify_report.json"))
