@@ -96,9 +96,9 @@ def main() -> dict:
     import logging
 
     from gymnasium import spaces
+    from npp_sim.observation_spec import observation_space
 
     from imitation_pipeline.training.bc_module import BCModule
-    from npp_sim.observation_spec import observation_space
 
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     torch.set_num_threads(1)

@@ -37,7 +37,6 @@ def _replays() -> tuple[str, list[tuple[bytes, bytes]]]:
 
 def _physics(data) -> int:
     import numpy as np
-
     from npp_sim.simulator import run_inputs
 
     n = 0
@@ -48,7 +47,6 @@ def _physics(data) -> int:
 
 def _observe(data, modalities) -> int:
     import numpy as np
-
     from npp_sim.observations import ObservationBuilder
     from npp_sim.regenerate import regenerate
 

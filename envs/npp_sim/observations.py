@@ -19,6 +19,7 @@ import numpy as np
 from numba import njit
 
 from npp_sim import observation_spec as spec
+from npp_sim.kernel import tick
 from npp_sim.layout import (
     E_ACTIVE,
     E_LINK,
@@ -44,7 +45,6 @@ from npp_sim.layout import (
     N_Y,
     N_YS,
 )
-from npp_sim.kernel import tick
 from npp_sim.render import STYLE, StaticLayers, global_view_into, player_frame_into
 
 WORLD_W, WORLD_H = 1056.0, 600.0

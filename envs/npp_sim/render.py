@@ -22,7 +22,12 @@ import numpy as np
 from numba import njit
 
 from npp_sim.layout import E_ACTIVE, E_CLOSED, E_ORI, E_STATE, E_TYPE, EF_RAD, EF_X, EF_Y
-from npp_sim.observation_spec import GLOBAL_VIEW_SCALE, GLOBAL_VIEW_SHAPE, PLAYER_FRAME_SHAPE, PLAYER_VIEW_PX
+from npp_sim.observation_spec import (
+    GLOBAL_VIEW_SCALE,
+    GLOBAL_VIEW_SHAPE,
+    PLAYER_FRAME_SHAPE,
+    PLAYER_VIEW_PX,
+)
 
 CELL = 24
 WORLD_W, WORLD_H = 44 * CELL, 25 * CELL  # 1056 x 600, border included

@@ -5,11 +5,10 @@ from __future__ import annotations
 import warnings
 
 import gymnasium as gym
+import npp_sim
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
-
-import npp_sim
 from npp_sim.env import ACTION_CONTROLS, ACTION_INPUT_BYTES, NppEnv
 from npp_sim.inputs import decode_inputs
 from npp_sim.observation_spec import GAME_STATE_FIELDS, MODALITIES
@@ -53,7 +52,7 @@ def test_actions_match_recorded_input_bytes() -> None:
     actions = actions_of_inputs(np.array(ACTION_INPUT_BYTES, np.uint8))
     assert actions.tolist() == [0, 1, 2, 3, 4, 5]
     hor, jump = decode_inputs(np.array(ACTION_INPUT_BYTES, np.uint8))
-    assert list(zip(hor.tolist(), jump.tolist())) == list(ACTION_CONTROLS)
+    assert list(zip(hor.tolist(), jump.tolist(), strict=True)) == list(ACTION_CONTROLS)
 
 
 def test_observation_is_the_state_before_the_action(replay) -> None:

@@ -69,9 +69,7 @@ def test_reference_file_matches_trace(row_path, npp_reference):
         # nclone's recorder names files YYYYMMDD_HHMMSS_<category>_<level id>
         assert demo.meta["category"] == row["category"]
         assert demo.meta["level_id"] == path.stem.rsplit("_", 1)[1]
-        assert demo.meta["recorded_at"][:10] == "{}-{}-{}".format(
-            path.name[:4], path.name[4:6], path.name[6:8]
-        )
+        assert demo.meta["recorded_at"][:10] == f"{path.name[:4]}-{path.name[4:6]}-{path.name[6:8]}"
     if demo.format == "v0":
         assert demo.success is None and demo.nclone_success is True
         assert int(demo.inputs.max(initial=0)) <= 5

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from npp_sim import render as R
 from npp_sim.layout import E_ACTIVE, E_TYPE, EF_COLS, EF_X, EF_Y, EI_COLS
 from npp_sim.observation_spec import GLOBAL_VIEW_SHAPE, PLAYER_FRAME_SHAPE

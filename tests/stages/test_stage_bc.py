@@ -14,7 +14,7 @@ import torch
 from imitation_pipeline.checkpoint import load_checkpoint
 from imitation_pipeline.policies import build_policy
 
-TINY = ["bc.max_replays=6", "bc.batch_size=32", "logger=csv", "generate.workers=1",
+TINY = ["bc.max_replays=6", "bc.batch_size=32", "generate.workers=1",
         "trainer.log_every_n_steps=1", "trainer.enable_progress_bar=false"]
 
 
@@ -27,7 +27,7 @@ def _run(args: list[str], cwd: Path, env_extra: dict | None = None) -> subproces
 def test_bc_trains_saves_schema_checkpoints_and_resumes(npp_reference, tmp_path) -> None:
     replays = npp_reference / "replays"
     run1 = tmp_path / "run1"
-    args = ["stage=bc", "arch=simple_cnn", f"dataset.path={replays}", *TINY, "bc.rollout_levels=1",
+    args = ["stage=bc", "arch=simple_cnn", f"dataset.path={replays}", *TINY, "logger=csv", "bc.rollout_levels=1",
             "bc.rollout_max_frames=60"]
     proc = _run([*args, "trainer.max_epochs=1", f"hydra.run.dir={run1}"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -41,8 +41,8 @@ def test_bc_trains_saves_schema_checkpoints_and_resumes(npp_reference, tmp_path)
     ckpt = load_checkpoint(best)  # the project schema, weights_only
     assert ckpt["stage"] == "bc" and ckpt["arch"]["name"] == "simple_cnn"
     assert ckpt["provenance"]["dataset_hash"] and ckpt["provenance"]["git_revision"]
-    from npp_sim.observation_spec import observation_space
     from gymnasium import spaces
+    from npp_sim.observation_spec import observation_space
 
     space = observation_space(ckpt["arch"]["modalities"])
     policy = build_policy(ckpt["arch"], space, spaces.Discrete(6))
@@ -64,15 +64,16 @@ def test_bc_trains_saves_schema_checkpoints_and_resumes(npp_reference, tmp_path)
 
 
 def test_resume_without_earlier_run_is_one_line(npp_reference, tmp_path) -> None:
-    proc = _run(["stage=bc", f"dataset.path={npp_reference / 'replays'}", "resume=true", *TINY], tmp_path)
+    proc = _run(["stage=bc", f"dataset.path={npp_reference / 'replays'}", "resume=true", *TINY, "logger=csv"], tmp_path)
     assert proc.returncode == 2
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith(("generate", "["))]
     assert lines[-1].startswith("error: ") and "no earlier run recorded" in lines[-1]
 
 
 def test_sweep_over_the_four_architectures(npp_reference, tmp_path) -> None:
+    """One BC run per arch under multirun/, logged with W&B in offline mode (no network)."""
     proc = _run(["-m", "stage=bc", "arch=simple_cnn,impala_cnn,hierarchical,hgt",
-                 f"dataset.path={npp_reference / 'replays'}", *TINY, "bc.max_replays=4", "bc.batch_size=8",
+                 f"dataset.path={npp_reference / 'replays'}", *TINY, "logger=wandb", "bc.max_replays=4", "bc.batch_size=8",
                  "trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.limit_val_batches=1",
                  "bc.rollout_every_n_epochs=0"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -83,3 +84,4 @@ def test_sweep_over_the_four_architectures(npp_reference, tmp_path) -> None:
     for p in summaries:
         s = json.loads(p.read_text())
         assert s["global_step"] == 2 and Path(s["last_checkpoint"]).is_file()
+        assert list((p.parent / "wandb").glob("offline-run-*")), "W&B must log offline"

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import numpy as np
-
 from npp_sim.formats import read_demo
 from npp_sim.observations import ObservationBuilder
 from npp_sim.regenerate import actions_of_inputs, regenerate
@@ -34,7 +33,7 @@ def test_export_writes_a_loadable_minari_dataset(npp_reference, tmp_path) -> Non
     ds = minari.load_dataset("npp/demos/replays-v0")
     assert ds.total_episodes == 2
     builder = ObservationBuilder(["player_frame", "game_state"])
-    for ep, name in zip(ds.iterate_episodes(), sorted(WON)):
+    for ep, name in zip(ds.iterate_episodes(), sorted(WON), strict=True):
         demo = read_demo(src / name)
         t = len(demo.inputs)
         assert np.array_equal(ep.actions, actions_of_inputs(demo.inputs))

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from npp_sim.formats import read_demo
+from npp_sim.regenerate import actions_of_inputs
 
 from imitation_pipeline.data.generation import ObsConfig, generate_shards, load_manifest
 from imitation_pipeline.data.shards import read_shard
-from npp_sim.formats import read_demo
-from npp_sim.regenerate import actions_of_inputs
 
 REPLAYS = [
     "20251022_142001_train_very_simple_100001.replay",

@@ -216,7 +216,7 @@ def generate_shards(
     shard_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_files(shard_dir)
     shas = [sha256_file(p) for p in replays]
-    jobs = [(str(p), s, str(shard_dir), cfg, include_unsuccessful, compress) for p, s in zip(replays, shas)]
+    jobs = [(str(p), s, str(shard_dir), cfg, include_unsuccessful, compress) for p, s in zip(replays, shas, strict=True)]
     t0 = time.perf_counter()
     records = [rec for rec in (cached_record(j[0], j[1], j[2], include_unsuccessful) for j in jobs) if rec is not None]
     done = {r["file"] for r in records}

@@ -56,7 +56,7 @@ def load_demo_arrays(manifest_path: str | Path, keys: Sequence[str]) -> DemoArra
     actions = np.concatenate([p.actions for p in parts]).astype(np.int64)
     replay = np.concatenate([np.full(len(p), i, np.int32) for i, p in enumerate(parts)])
     category = np.concatenate([np.full(len(p), categories.index(r["category"]), np.int32)
-                               for p, r in zip(parts, records)])
+                               for p, r in zip(parts, records, strict=True)])
     frame = np.concatenate([p.frames for p in parts]).astype(np.int32)
     return DemoArrays(obs, actions, replay, category, frame, records, categories)
 

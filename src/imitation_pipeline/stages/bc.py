@@ -196,11 +196,20 @@ def _batches(value: float) -> int | float:
 def run(cfg: DictConfig) -> dict:
     import lightning as L
     import torch
-    from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint, TQDMProgressBar
+    from lightning.pytorch.callbacks import (
+        EarlyStopping,
+        LearningRateMonitor,
+        ModelCheckpoint,
+        TQDMProgressBar,
+    )
 
     from imitation_pipeline.checkpoint import provenance
     from imitation_pipeline.training.bc_module import BCModule
-    from imitation_pipeline.training.callbacks import AtomicCheckpointIO, LatestPointer, read_pointer
+    from imitation_pipeline.training.callbacks import (
+        AtomicCheckpointIO,
+        LatestPointer,
+        read_pointer,
+    )
 
     torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
