@@ -823,55 +823,6 @@ def _drone_try(ef, e, d, hor_e, ver_e):
 
 
 @njit(cache=True)
-def drone_move(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev):
-    """Drones glide to the centre of the next grid cell, then pick a new direction by mode."""
-    speed = ef[e, EF_SPEED]
-    vx, vy = _dir_vec(ei[e, E_DIR])
-    xs = speed * vx
-    ys = speed * vy
-    x = ef[e, EF_X]
-    y = ef[e, EF_Y]
-    xt = ef[e, EF_XT]
-    yt = ef[e, EF_YT]
-    dx = xt - x
-    dy = yt - y
-    dist = math.sqrt(dx ** 2 + dy ** 2)
-    if dist < 0.000001 or (dx * (xt - (x + xs)) + dy * (yt - (y + ys))) < 0:
-        ef[e, EF_X] = xt
-        ef[e, EF_Y] = yt
-        mode = ei[e, E_MODE] % 4
-        for i in range(4):
-            nd = (ei[e, E_DIR] + _DRONE_TURNS[mode, i]) % 4
-            if _drone_try(ef, e, nd, hor_e, ver_e):
-                ei[e, E_DIR] = nd
-                disp = speed - dist
-                wx, wy = _dir_vec(nd)
-                ef[e, EF_X] += disp * wx
-                ef[e, EF_Y] += disp * wy
-                break
-    else:
-        ef[e, EF_X] = x + xs
-        ef[e, EF_Y] = y + ys
-        grid_move(ef, ei, ghead, gtail, enext, eprev, e)
-
-
-@njit(cache=True)
-def bounce_block_move(ef, ei, e, ghead, gtail, enext, eprev):
-    """Damped spring pulling the block back to its origin."""
-    ef[e, EF_XS] *= BOUNCE_DAMPENING
-    ef[e, EF_YS] *= BOUNCE_DAMPENING
-    ef[e, EF_X] += ef[e, EF_XS]
-    ef[e, EF_Y] += ef[e, EF_YS]
-    xf = BOUNCE_STIFFNESS * (ef[e, EF_XO] - ef[e, EF_X])
-    yf = BOUNCE_STIFFNESS * (ef[e, EF_YO] - ef[e, EF_Y])
-    ef[e, EF_X] += xf
-    ef[e, EF_Y] += yf
-    ef[e, EF_XS] += xf
-    ef[e, EF_YS] += yf
-    grid_move(ef, ei, ghead, gtail, enext, eprev, e)
-
-
-@njit(cache=True)
 def thwump_move(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev):
     """Charging (state 1) or retreating (state -1) thwump; stops at walls and at its origin."""
     st = ei[e, E_STATE]
@@ -955,25 +906,6 @@ def thwump_think(ef, ei, e, nf, ni, hor_e, ver_e):
                     txc += d
                 if i > 0 and dx * d <= 0:
                     ei[e, E_STATE] = 1
-
-
-@njit(cache=True)
-def boost_pad_move(ef, ei, e, nf, ni):
-    """Adds 2 px/frame along the ninja's velocity on the frame it starts touching the pad."""
-    if not ninja_targetable(ni):
-        ei[e, E_AUX] = 0
-        return
-    if overlap_circles(ef[e, EF_X], ef[e, EF_Y], 6.0, nf[N_X], nf[N_Y], NINJA_RADIUS):
-        if ei[e, E_AUX] == 0:
-            v = math.sqrt(nf[N_XS] ** 2 + nf[N_YS] ** 2)
-            if v > 0:
-                xb = 2 * nf[N_XS] / v
-                yb = 2 * nf[N_YS] / v
-                nf[N_XS] += xb
-                nf[N_YS] += yb
-            ei[e, E_AUX] = 1
-    else:
-        ei[e, E_AUX] = 0
 
 
 @njit(cache=True)
@@ -1180,28 +1112,6 @@ def boost_pad_step(touching, bx, by, px, py, xs, ys, targetable):
                 ys += yb
         return True, xs, ys
     return False, xs, ys
-
-
-@njit(cache=True)
-def toggle_mine_think(ef, ei, e, nf, ni):
-    """Safe mine (1) starts toggling (2) on contact, turns deadly (0) when the ninja leaves;
-    a toggling mine resets to safe if the ninja died."""
-    st = ei[e, E_STATE]
-    if ninja_targetable(ni):
-        if st == 1:
-            if overlap_circles(ef[e, EF_X], ef[e, EF_Y], 3.5, nf[N_X], nf[N_Y], NINJA_RADIUS):
-                ei[e, E_STATE] = 2
-        elif st == 2:
-            if not overlap_circles(ef[e, EF_X], ef[e, EF_Y], 4.5, nf[N_X], nf[N_Y],
-                                   NINJA_RADIUS):
-                ei[e, E_STATE] = 0
-    else:
-        if st == 2 and ni[N_STATE] == ST_DEAD:
-            ei[e, E_STATE] = 1
-
-
-# ---------------------------------------------------------------------------------------------
-# ninja physics
 
 
 @njit(cache=True)
