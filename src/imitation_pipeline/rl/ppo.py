@@ -9,8 +9,6 @@ with the KL term added. Only discrete action spaces (N++'s ``Discrete(6)``) are 
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -30,7 +28,10 @@ class RegularisedPPO(PPO):
         """Regularise towards a frozen copy of ``bc_policy`` (call after the BC weights are loaded)."""
         if coef > 0 and not isinstance(self.action_space, spaces.Discrete):
             raise ValueError("the BC KL regulariser supports Discrete action spaces only")
-        frozen = copy.deepcopy(bc_policy)
+        # a new policy from the same constructor arguments + the weights (no deepcopy: module state such as
+        # the optimizer may hold tensors that do not copy)
+        frozen = type(bc_policy)(**bc_policy._get_constructor_parameters())
+        frozen.load_state_dict(bc_policy.state_dict(), strict=True)
         frozen.set_training_mode(False)
         for p in frozen.parameters():
             p.requires_grad_(False)
