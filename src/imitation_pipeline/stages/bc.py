@@ -38,6 +38,14 @@ def build_logger(cfg: DictConfig, run_dir: Path):
     return instantiate(cfg.logger)
 
 
+def _finish_wandb(logger) -> None:
+    """End this stage's W&B run: otherwise the next job of a sweep (same process) logs into it."""
+    if logger and type(logger).__name__ == "WandbLogger":
+        import wandb
+
+        wandb.finish()
+
+
 def class_weights_for(counts: np.ndarray, mode: str):
     import torch
 
@@ -265,7 +273,10 @@ def run(cfg: DictConfig) -> dict:
         enable_progress_bar=t.enable_progress_bar, default_root_dir=str(run_dir), callbacks=callbacks,
         logger=logger, plugins=[AtomicCheckpointIO()], enable_model_summary=False,
     )
-    trainer.fit(module, datamodule=dm, ckpt_path=resume_from)
+    try:
+        trainer.fit(module, datamodule=dm, ckpt_path=resume_from)
+    finally:
+        _finish_wandb(logger)
 
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if getattr(v, "numel", lambda: 1)() == 1}
     summary = {
