@@ -438,8 +438,32 @@ def sweep_circle(geo_start, seg_kind, seg_f, x, y, dx, dy, r):
 
 
 @njit(cache=True, inline="always")
-def closest_point_in(geo_start, seg_kind, seg_f, x, y, cx0, cx1, cy0, cy1):
-    """Closest segment point to (x, y) among the active segments of cells [cx0..cx1] x [cy0..cy1].
+def _closest_in_cell(geo_start, seg_kind, seg_f, c, x, y, r, best, result, ra, rb):
+    for i in range(geo_start[c], geo_start[c + 1]):
+        # only segments whose bounding box overlaps the query square are candidates
+        if (seg_f[i, SF_BX0] > x + r or seg_f[i, SF_BX1] < x - r
+                or seg_f[i, SF_BY0] > y + r or seg_f[i, SF_BY1] < y - r):
+            continue
+        # skip segments whose bounding box is already farther than the best candidate
+        # (a lower bound, with a margin, so the choice is exactly the reference's)
+        if _box_dist_sq(seg_f, i, x, y) - 0.1 - 1e-6 > best:
+            continue
+        back, a, b = segment_closest(seg_kind, seg_f, i, x, y)
+        d = (x - a) ** 2 + (y - b) ** 2
+        if not back:
+            d -= 0.1
+        if d < best:
+            best = d
+            ra = a
+            rb = b
+            result = -1 if back else 1
+    return best, result, ra, rb
+
+
+@njit(cache=True, inline="always")
+def closest_point_cells(geo_start, seg_kind, seg_f, x, y, r, cells, ncells):
+    """Closest segment point to (x, y) among the segments of the listed cells whose bounding box
+    overlaps the square of half-size r around (x, y).
 
     Surfaces seen from their outer side are favoured (their squared distance is reduced by 0.1).
     Returns (result, a, b) with result 1 (outer side), -1 (inner side) or 0 (no segment).
@@ -448,32 +472,59 @@ def closest_point_in(geo_start, seg_kind, seg_f, x, y, cx0, cx1, cy0, cy1):
     result = 0
     ra = 0.0
     rb = 0.0
-    for cx in range(cx0, cx1 + 1):
-        for cy in range(cy0, cy1 + 1):
-            c = cx * GRID_H + cy
-            for i in range(geo_start[c], geo_start[c + 1]):
-                # skip segments whose bounding box is already farther than the best candidate
-                # (a lower bound, with a margin, so the choice is exactly the reference's)
-                if _box_dist_sq(seg_f, i, x, y) - 0.1 - 1e-6 > best:
-                    continue
-                back, a, b = segment_closest(seg_kind, seg_f, i, x, y)
-                d = (x - a) ** 2 + (y - b) ** 2
-                if not back:
-                    d -= 0.1
-                if d < best:
-                    best = d
-                    ra = a
-                    rb = b
-                    result = -1 if back else 1
+    for k in range(ncells):
+        best, result, ra, rb = _closest_in_cell(geo_start, seg_kind, seg_f, cells[k], x, y, r,
+                                                best, result, ra, rb)
     return result, ra, rb
 
 
 @njit(cache=True, inline="always")
+def gather_cells(geo_start, seg_f, x1, y1, x2, y2, cells):
+    """Cells overlapping the box whose segments' joint bounding box also overlaps it (the
+    reference's segment index skips a cell otherwise), x outer, y inner. Returns the count."""
+    cx0, cx1 = _cell_range(x1, x2, 44)
+    cy0, cy1 = _cell_range(y1, y2, 25)
+    n = 0
+    for cx in range(cx0, cx1 + 1):
+        for cy in range(cy0, cy1 + 1):
+            c = cx * GRID_H + cy
+            s0 = geo_start[c]
+            s1 = geo_start[c + 1]
+            if s1 == s0:
+                continue
+            bx0 = seg_f[s0, SF_BX0]
+            by0 = seg_f[s0, SF_BY0]
+            bx1 = seg_f[s0, SF_BX1]
+            by1 = seg_f[s0, SF_BY1]
+            for i in range(s0 + 1, s1):
+                bx0 = min(bx0, seg_f[i, SF_BX0])
+                by0 = min(by0, seg_f[i, SF_BY0])
+                bx1 = max(bx1, seg_f[i, SF_BX1])
+                by1 = max(by1, seg_f[i, SF_BY1])
+            if x2 < bx0 or x1 > bx1 or y2 < by0 or y1 > by1:
+                continue
+            cells[n] = c
+            n += 1
+    return n
+
+
+@njit(cache=True, inline="always")
 def closest_point(geo_start, seg_kind, seg_f, x, y, r):
-    """Closest segment point among the cells overlapping the box of half-size r around (x, y)."""
+    """Closest segment point among the segments near (x, y), gathered for this query alone
+    (same candidates as ``gather_cells`` + ``closest_point_cells``, without the cell list)."""
+    best = np.inf
+    result = 0
+    ra = 0.0
+    rb = 0.0
     cx0, cx1 = _cell_range(x - r, x + r, 44)
     cy0, cy1 = _cell_range(y - r, y + r, 25)
-    return closest_point_in(geo_start, seg_kind, seg_f, x, y, cx0, cx1, cy0, cy1)
+    for cx in range(cx0, cx1 + 1):
+        for cy in range(cy0, cy1 + 1):
+            c = cx * GRID_H + cy
+            # with the same square for cell and segment tests, the cell test adds nothing
+            best, result, ra, rb = _closest_in_cell(geo_start, seg_kind, seg_f, c, x, y, r,
+                                                    best, result, ra, rb)
+    return result, ra, rb
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1199,8 +1250,13 @@ def ninja_collide_entities(nf, ni, ef, ei, scratch, n):
 @njit(cache=True)
 def ninja_collide_tiles(nf, ni, geo_start, seg_kind, seg_f):
     """Swept-circle (radius 5) interpolation against tile segments, then up to 32 depenetration
-    steps of the radius-10 body against the closest segment point (the neighbourhood is
-    re-gathered at every step)."""
+    steps of the radius-10 body against the closest segment point.
+
+    Candidate cells are gathered once, after the sweep (a cell counts only if the joint bounding
+    box of its segments overlaps the ninja's 20-px square, as in the reference's segment index);
+    every step then considers the segments of those cells whose own bounding box overlaps the
+    square around the current position. This matters only when the ninja is pushed far within one
+    call (e.g. spawned inside solid tiles), but there it decides where it ends up."""
     x0 = nf[N_XOLD]
     y0 = nf[N_YOLD]
     dx = nf[N_X] - x0
@@ -1210,8 +1266,14 @@ def ninja_collide_tiles(nf, ni, geo_start, seg_kind, seg_f):
     y = y0 + t * dy
     xs = nf[N_XS]
     ys = nf[N_YS]
+    # candidate cells are gathered once, around the position after the sweep; each query then
+    # keeps the segments whose bounding box overlaps its own square
+    cells = np.empty(4, dtype=np.int64)
+    ncells = gather_cells(geo_start, seg_f, x - NINJA_RADIUS, y - NINJA_RADIUS,
+                          x + NINJA_RADIUS, y + NINJA_RADIUS, cells)
     for _ in range(32):
-        res, a, b = closest_point(geo_start, seg_kind, seg_f, x, y, NINJA_RADIUS)
+        res, a, b = closest_point_cells(geo_start, seg_kind, seg_f, x, y, NINJA_RADIUS,
+                                        cells, ncells)
         if res == 0:
             break
         dx = x - a

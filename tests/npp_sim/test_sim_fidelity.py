@@ -18,12 +18,8 @@ from npp_sim.simulator import run_inputs
 TRACE_DIR = (Path(__file__).resolve().parents[2] / ".." / "shared" / "npp_reference" / "traces").resolve()
 TRACE_NAMES = sorted(p.stem for p in TRACE_DIR.glob("*.npz")) if TRACE_DIR.is_dir() else []
 
-# Known divergence: the damaged file loaded as-is (map block one byte short) spawns the ninja
-# inside the top border tile. Frames 0-7 match; at frame 8, when the ninja's centre crosses y = 24
-# inside the convex quarter-moon below it, nclone resolves the overlap differently (it ends up at
-# (489.85, 22.27) on a floor, we push it out through the border). The repaired map (``fixed_*``)
-# matches exactly, as do all other traces.
-KNOWN_DIVERGENT = {("20251023_095301_train_complex_100001", "main"): 8}
+# (file, variant) -> first diverging frame, for traces we knowingly do not reproduce (none now)
+KNOWN_DIVERGENT: dict[tuple[str, str], int] = {}
 
 TOL = 1e-9
 
