@@ -85,7 +85,7 @@ def collect(env, task, expert, policy, beta: float, n_labels: int, first_episode
         episodes += 1
         obs, info = env.reset(seed=ep.seed, options=ep.options or None)
         expert.reset(raw_observation(env, obs), info, env)
-        total, terminated, truncated = 0.0, False, False
+        total, terminated, truncated, steps = 0.0, False, False, 0
         for _ in range(task.max_steps):
             label = expert.act(raw_observation(env, obs), info, env)  # the expert labels every visited state
             observations.append({k: np.array(v, copy=True) for k, v in obs.items()})
@@ -96,15 +96,21 @@ def collect(env, task, expert, policy, beta: float, n_labels: int, first_episode
             expert_steps += int(use_expert)
             obs, reward, terminated, truncated, info = env.step(label if use_expert else int(student))
             total += float(reward)
+            steps += 1
             if terminated or truncated or len(labels) >= n_labels:
                 break
-        returns.append(total)
-        milestones.append(task.milestones(info))
-        successes.append(task.success(info, terminated))
+        if terminated or truncated or steps >= task.max_steps:  # an episode cut by the label budget is not scored
+            returns.append(total)
+            milestones.append(task.milestones(info))
+            successes.append(task.success(info, terminated))
     n = max(len(labels), 1)
-    stats = {"episodes": episodes, "return": float(np.mean(returns)), "milestones": float(np.mean(milestones)),
-             "success_rate": float(np.mean(successes)), "expert_action_fraction": expert_steps / n,
-             "student_agreement": agree / n}
+
+    def mean(xs: list) -> float | None:
+        return float(np.mean(xs)) if xs else None
+
+    stats = {"episodes": episodes, "finished_episodes": len(returns), "return": mean(returns),
+             "milestones": mean(milestones), "success_rate": mean(successes),
+             "expert_action_fraction": expert_steps / n, "student_agreement": agree / n}
     return observations, labels, stats
 
 

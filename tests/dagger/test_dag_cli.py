@@ -1,0 +1,92 @@
+"""End to end through the CLI: Pokemon BC (dataset=pokemon_npz arch=impala_cnn) and stage=dagger on the
+stand-in, both writing checkpoints in the project schema; an oracle failure is one line, exit 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+from gymnasium import spaces
+
+from imitation_pipeline.checkpoint import load_checkpoint
+from imitation_pipeline.policies import build_policy
+
+QUIET = ["logger=csv", "trainer.enable_progress_bar=false"]
+
+
+def _strict_load(ckpt: dict) -> None:
+    space = spaces.Dict({k: spaces.Box(0, 255, tuple(v["shape"]), np.uint8)
+                         for k, v in ckpt["observation_space"]["spaces"].items()})
+    policy = build_policy(ckpt["arch"], space, spaces.Discrete(ckpt["action_space"]["n"]))
+    missing, unexpected = policy.load_state_dict(ckpt["policy_state_dict"], strict=True)
+    assert not missing and not unexpected
+
+
+def test_pokemon_bc_through_the_cli_writes_schema_checkpoints(tiny_demos, tmp_path, cli) -> None:
+    run = tmp_path / "bc"
+    proc = cli(["stage=bc", "dataset=pokemon_npz", "arch=impala_cnn", "arch.channels=[8,8,8]", "arch.features_dim=64",
+                    "env=pokemon_standin",
+                    f"dataset.path={tiny_demos}", "dataset.val_fraction=0.25", "bc.batch_size=8",
+                    "trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.limit_val_batches=1",
+                    "bc.td_weight=0.5", "bc.target_update_every=1", "bc.monitor=rollout/milestones",
+                    "env.eval_episodes=1", "env.eval_max_steps=5", *QUIET, f"hydra.run.dir={run}"], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((run / "bc_summary.json").read_text())
+    assert summary["train_replays"] == 3 and summary["val_replays"] == 1  # split by episode
+    for key in ("rollout/return", "rollout/length", "rollout/milestones", "rollout/success_rate", "train/td"):
+        assert key in summary["metrics"], key
+    assert summary["metrics"]["rollout/length"] == 5.0
+    ckpt = load_checkpoint(summary["best_checkpoint"])
+    assert ckpt["stage"] == "bc" and ckpt["arch"]["name"] == "impala_cnn"
+    assert ckpt["observation_space"]["spaces"]["player_frame"]["shape"] == [3, 84, 84]
+    assert ckpt["action_space"] == {"type": "Discrete", "n": 10, "start": 0}
+    assert ckpt["provenance"]["dataset_hash"] and ckpt["provenance"]["obs_key"] == "player_frame"
+    assert not any(k.startswith("target_policy") for k in ckpt["policy_state_dict"])
+    _strict_load(ckpt)
+    assert Path(summary["last_checkpoint"]).is_file()
+
+
+def test_dagger_on_the_standin_two_iterations(tmp_path, cli) -> None:
+    run = tmp_path / "dagger"
+    proc = cli(["stage=dagger", "env=pokemon_standin", "arch=simple_cnn", "dagger.iterations=2",
+                    "dagger.steps_per_iteration=24", "dagger.epochs_per_iteration=1", "dagger.batch_size=16",
+                    "dagger.beta_decay=0.5", "env.eval_episodes=2", "env.eval_max_steps=12", "env.rows=12",
+                    "env.cols=16", "logger=none", f"hydra.run.dir={run}"], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((run / "dagger_summary.json").read_text())
+    its = summary["iterations"]
+    assert [it["beta"] for it in its] == [1.0, 0.5]
+    assert [it["dataset_size"] for it in its] == [24, 48]
+    assert its[0]["rollout"]["expert_action_fraction"] == 1.0
+    for it in its:
+        assert set(it["eval"]) >= {"return", "length", "milestones", "success_rate"}
+        assert it["eval"]["length"] <= 12
+    for i in range(2):
+        ckpt = load_checkpoint(run / "checkpoints" / f"iter_{i:02d}.ckpt")
+        assert ckpt["stage"] == "dagger" and ckpt["provenance"]["iteration"] == i
+        assert ckpt["metrics"]["dataset_size"] == 24 * (i + 1) and "eval/success_rate" in ckpt["metrics"]
+        with np.load(run / "data" / f"iter_{i:02d}.npz", allow_pickle=False) as z:
+            assert z["obs_player_frame"].shape == (24, 3, 84, 84) and z["actions"].shape == (24,)
+    _strict_load(load_checkpoint(run / "checkpoints" / "last.ckpt"))
+    assert summary["best_checkpoint"] and summary["final_eval"] is not None
+
+
+def test_dagger_with_a_crashing_oracle_is_one_line(tmp_path, cli) -> None:
+    agent = tmp_path / "agent.py"
+    agent.write_text(textwrap.dedent("""
+        import sys
+        sys.stdin.readline()
+        print("Traceback: tokenizer exploded", file=sys.stderr)
+        sys.exit(4)
+    """))
+    proc = cli(["stage=dagger", "env=pokemon_standin", "arch=simple_cnn", "dagger.iterations=1",
+                    "dagger.steps_per_iteration=4", "dagger.expert.kind=subprocess",
+                    f"dagger.expert.target='{sys.executable} {agent}'", "logger=none"], tmp_path)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    lines = cli.error_lines(proc.stderr)
+    assert lines[-1].startswith("error: oracle ") and "exited with status 4" in lines[-1]
+    assert "tokenizer exploded" in lines[-1]
+    assert "Traceback (most recent call last)" not in proc.stderr
