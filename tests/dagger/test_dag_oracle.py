@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from imitation_pipeline.dagger.experts import CallableOracle, OracleError, SubprocessOracle, make_expert
+from imitation_pipeline.dagger.experts import (
+    CallableOracle,
+    OracleError,
+    SubprocessOracle,
+    make_expert,
+)
 from imitation_pipeline.errors import UserFacingError
 
 FRAME = np.arange(160 * 240 * 3, dtype=np.uint32).astype(np.uint8).reshape(160, 240, 3)

@@ -12,7 +12,6 @@ grouped by method: ``dagger`` when the beta schedule ever drops below 1, else ``
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 

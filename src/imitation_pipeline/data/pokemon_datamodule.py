@@ -47,7 +47,7 @@ def episodes_to_arrays(data: PokemonNpzData, obs_key: str) -> DemoArrays:
     replay = np.concatenate([np.full(len(e), i, np.int32) for i, e in enumerate(eps)])
     frame = np.concatenate([np.arange(len(e), dtype=np.int32) for e in eps])
     records = [{"file": name, "length": len(e), "milestones": list(e.metadata.get("milestones", [])),
-                "seed": e.metadata.get("seed")} for name, e in zip(data.names, eps)]
+                "seed": e.metadata.get("seed")} for name, e in zip(data.names, eps, strict=True)]
     return DemoArrays({obs_key: obs}, actions, replay, np.zeros(len(actions), np.int32), frame, records, [CATEGORY])
 
 
