@@ -461,9 +461,9 @@ def _closest_in_cell(geo_start, seg_kind, seg_f, c, x, y, r, best, result, ra, r
 
 
 @njit(cache=True, inline="always")
-def closest_point_cells(geo_start, seg_kind, seg_f, x, y, r, cells, ncells):
-    """Closest segment point to (x, y) among the segments of the listed cells whose bounding box
-    overlaps the square of half-size r around (x, y).
+def closest_point_cells(geo_start, seg_kind, seg_f, x, y, r, n, c0, c1, c2, c3):
+    """Closest segment point to (x, y) among the segments of the n listed cells whose bounding
+    box overlaps the square of half-size r around (x, y).
 
     Surfaces seen from their outer side are favoured (their squared distance is reduced by 0.1).
     Returns (result, a, b) with result 1 (outer side), -1 (inner side) or 0 (no segment).
@@ -472,19 +472,24 @@ def closest_point_cells(geo_start, seg_kind, seg_f, x, y, r, cells, ncells):
     result = 0
     ra = 0.0
     rb = 0.0
-    for k in range(ncells):
-        best, result, ra, rb = _closest_in_cell(geo_start, seg_kind, seg_f, cells[k], x, y, r,
+    for k in range(n):
+        c = c0 if k == 0 else (c1 if k == 1 else (c2 if k == 2 else c3))
+        best, result, ra, rb = _closest_in_cell(geo_start, seg_kind, seg_f, c, x, y, r,
                                                 best, result, ra, rb)
     return result, ra, rb
 
 
 @njit(cache=True, inline="always")
-def gather_cells(geo_start, seg_f, x1, y1, x2, y2, cells):
+def gather_cells(geo_start, seg_f, x1, y1, x2, y2):
     """Cells overlapping the box whose segments' joint bounding box also overlaps it (the
-    reference's segment index skips a cell otherwise), x outer, y inner. Returns the count."""
+    reference's segment index skips a cell otherwise), x outer, y inner.
+
+    A box narrower than a cell touches at most 2 x 2 cells: returns (count, c0, c1, c2, c3).
+    """
     cx0, cx1 = _cell_range(x1, x2, 44)
     cy0, cy1 = _cell_range(y1, y2, 25)
     n = 0
+    c0 = c1 = c2 = c3 = -1
     for cx in range(cx0, cx1 + 1):
         for cy in range(cy0, cy1 + 1):
             c = cx * GRID_H + cy
@@ -503,9 +508,16 @@ def gather_cells(geo_start, seg_f, x1, y1, x2, y2, cells):
                 by1 = max(by1, seg_f[i, SF_BY1])
             if x2 < bx0 or x1 > bx1 or y2 < by0 or y1 > by1:
                 continue
-            cells[n] = c
+            if n == 0:
+                c0 = c
+            elif n == 1:
+                c1 = c
+            elif n == 2:
+                c2 = c
+            else:
+                c3 = c
             n += 1
-    return n
+    return n, c0, c1, c2, c3
 
 
 @njit(cache=True, inline="always")
@@ -1268,12 +1280,11 @@ def ninja_collide_tiles(nf, ni, geo_start, seg_kind, seg_f):
     ys = nf[N_YS]
     # candidate cells are gathered once, around the position after the sweep; each query then
     # keeps the segments whose bounding box overlaps its own square
-    cells = np.empty(4, dtype=np.int64)
-    ncells = gather_cells(geo_start, seg_f, x - NINJA_RADIUS, y - NINJA_RADIUS,
-                          x + NINJA_RADIUS, y + NINJA_RADIUS, cells)
+    nc, c0, c1, c2, c3 = gather_cells(geo_start, seg_f, x - NINJA_RADIUS, y - NINJA_RADIUS,
+                                      x + NINJA_RADIUS, y + NINJA_RADIUS)
     for _ in range(32):
         res, a, b = closest_point_cells(geo_start, seg_kind, seg_f, x, y, NINJA_RADIUS,
-                                        cells, ncells)
+                                        nc, c0, c1, c2, c3)
         if res == 0:
             break
         dx = x - a
