@@ -249,3 +249,24 @@ def test_sim_neither_outcome_and_shapes():
     assert tr.x.shape == (121,) and tr.state.dtype == np.int16 and tr.frames == 120
     # falling onto a flat floor (top at y = 552): it comes to rest at floor height - radius
     assert tr.y[-1] == 542.0 and tr.state[-1] == 0 and not tr.airborn[-1]
+
+
+def test_sim_level_and_bytes_paths_agree():
+    data = busy_map()
+    ib = np.array([2, 2, 3, 3, 1, 0, 4, 5, 5, 0] * 12, dtype=np.uint8)
+    a = run_inputs(data, ib)
+    b = run_inputs(parse_map(data), ib)
+    c = Simulator.from_level(parse_map(data)).run(*decode_inputs(ib))
+    for u, v, w in zip(_arrays(a), _arrays(b), _arrays(c), strict=True):
+        np.testing.assert_array_equal(u, v)
+        np.testing.assert_array_equal(u, w)
+    assert a.outcome == b.outcome == c.outcome
+
+
+def test_sim_entity_tables_are_read_only_views():
+    sim = Simulator(busy_map())
+    assert sim.entity_type.tolist()[:3] == [3, 4, 2]
+    with pytest.raises(ValueError):
+        sim.entity_float[0, 0] = 1.0
+    h, v = sim.grid_edges
+    assert h.shape == (89, 51) and v.shape == (89, 51)
