@@ -56,6 +56,7 @@ from .layout import (
     NF_SIZE,
     NI_SIZE,
 )
+from .map_data import SILENT_TYPES, SUPPORTED_TYPES
 from .tiles import (
     N_CELLS,
     TILE_ARC,
@@ -73,12 +74,11 @@ MIN_MAP_BYTES = ENTITY_OFFSET + 4
 # error codes of parse_records
 ERR_OK, ERR_SHORT, ERR_EXIT_SWITCH, ERR_DOOR_SWITCH = 0, 1, 2, 3
 
+# lookup tables of the entity types that are simulated / skipped without a warning
 _SUPPORTED = np.zeros(256, dtype=np.bool_)
-for _t in (1, 2, 3, 5, 6, 8, 10, 11, 14, 17, 20, 21, 24, 25, 26, 28):
-    _SUPPORTED[_t] = True
+_SUPPORTED[sorted(SUPPORTED_TYPES)] = True
 _SILENT = np.zeros(256, dtype=np.bool_)
-for _t in (0, 4, 7, 9):
-    _SILENT[_t] = True
+_SILENT[sorted(SILENT_TYPES)] = True
 
 MOVABLE_TYPES = np.array([14, 17, 20, 24, 26], dtype=np.int64)  # ascending
 THINKING_TYPES = np.array([1, 5, 20, 21, 25, 28], dtype=np.int64)  # ascending
