@@ -70,10 +70,10 @@ def test_resume_without_earlier_run_is_one_line(npp_reference, tmp_path) -> None
     assert lines[-1].startswith("error: ") and "no earlier run recorded" in lines[-1]
 
 
-def test_sweep_over_the_four_architectures(npp_reference, tmp_path) -> None:
-    """One BC run per arch under multirun/, logged with W&B in offline mode (no network)."""
-    proc = _run(["-m", "stage=bc", "arch=simple_cnn,impala_cnn,hierarchical,hgt",
-                 f"dataset.path={npp_reference / 'replays'}", *TINY, "logger=wandb", "bc.max_replays=4", "bc.batch_size=8",
+def test_sweep_over_the_four_architectures_on_the_builtin_demos(tmp_path) -> None:
+    """One BC run per arch under multirun/ on demos/npp, logged with W&B in offline mode (no network)."""
+    demos = Path(__file__).resolve().parents[2] / "demos" / "npp"
+    proc = _run(["-m", "stage=bc", "arch=simple_cnn,impala_cnn,hierarchical,hgt", f"dataset.path={demos}", *TINY, "logger=wandb", "bc.max_replays=4", "bc.batch_size=8",
                  "trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.limit_val_batches=1",
                  "bc.rollout_every_n_epochs=0"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
