@@ -111,6 +111,9 @@ class PipelineConfig:
     """generate -> bc -> finetune + baseline (per seed) -> evaluate -> compare, in subdirectories of run_dir."""
 
     seeds: list[int] = field(default_factory=lambda: [0, 1])  # RL seeds (BC uses the root `seed`)
+    # Decision rate for BC and PPO alike: the env repeats each action for k frames and BC samples every
+    # k-th demonstration frame, labelled with the input recorded there (None keeps env.frame_skip).
+    frame_skip: int | None = 4
     bc_checkpoint: str | None = None  # reuse a BC checkpoint: skip generate and bc
     bc_max_epochs: int | None = 5  # BC epochs inside the pipeline (None = trainer.max_epochs)
     rl_checkpoint: str = "final"  # which RL checkpoint is evaluated: final | best (by held-out success)

@@ -41,6 +41,9 @@ def run(cfg: DictConfig) -> dict:
     from imitation_pipeline.stages import baseline as baseline_stage
     from imitation_pipeline.stages import bc, compare, evaluate, finetune, generate
 
+    if cfg.pipeline.frame_skip is not None:  # one decision rate for BC data and PPO (generate.stride follows)
+        cfg = copy.deepcopy(cfg)
+        cfg.env.frame_skip = int(cfg.pipeline.frame_skip)
     p = cfg.pipeline
     root = Path(cfg.run_dir)
     seeds = [int(s) for s in p.seeds]
