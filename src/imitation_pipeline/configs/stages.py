@@ -92,6 +92,7 @@ class DaggerConfig:
     weight_decay: float = "${bc.weight_decay}"  # type: ignore[assignment]
     batch_size: int = "${bc.batch_size}"  # type: ignore[assignment]
     entropy_coef: float = "${bc.entropy_coef}"  # type: ignore[assignment]
+    rollout_max_steps: int = 0  # cut each collection rollout after this many steps (0 = the task's episode cap)
     world_seed: int = 0  # pokemon: training episode k plays world world_seed + k % num_worlds
     num_worlds: int = 0  # 0 = a new world every episode
     npp_train_levels: dict[str, int] = field(default_factory=lambda: {"very_simple": 2})  # from the train suite seeds

@@ -40,25 +40,47 @@ def pokemon_obs_key(modalities: Sequence[str]) -> str:
                           "(use e.g. arch.modalities=[image] or [player_frame])")
 
 
-def pokemon_observation_space(key: str, image_size: int, grayscale: bool) -> gym.spaces.Dict:
+MILESTONE_STATE = ("talk_professor", "pick_item")  # game_state of env.observe_milestones (stand-in)
+
+
+def pokemon_observation_space(key: str, image_size: int, grayscale: bool,
+                              milestones: bool = False) -> gym.spaces.Dict:
     channels = 1 if grayscale else 3
-    return gym.spaces.Dict({key: gym.spaces.Box(0, 255, (channels, image_size, image_size), np.uint8)})
+    parts = {key: gym.spaces.Box(0, 255, (channels, image_size, image_size), np.uint8)}
+    if milestones:
+        parts["game_state"] = gym.spaces.Box(0.0, 1.0, (len(MILESTONE_STATE),), np.float32)
+    return gym.spaces.Dict(parts)
 
 
-class PokemonFrames(gym.ObservationWrapper):
-    """Raw GBA frame -> ``{key: uint8 (C, S, S)}`` (the pokemon_npz preprocessing, one frame at a time)."""
+class PokemonFrames(gym.Wrapper):
+    """Raw GBA frame -> ``{key: uint8 (C, S, S)}`` (the pokemon_npz preprocessing, one frame at a time);
+    with ``milestones=True`` also ``game_state`` = which of :data:`MILESTONE_STATE` are reached."""
 
-    def __init__(self, env: gym.Env, key: str, image_size: int = 84, grayscale: bool = False):
+    def __init__(self, env: gym.Env, key: str, image_size: int = 84, grayscale: bool = False,
+                 milestones: bool = False):
         super().__init__(env)
         self.key, self.image_size, self.grayscale = key, int(image_size), bool(grayscale)
-        self.observation_space = pokemon_observation_space(key, self.image_size, self.grayscale)
+        self.milestones = bool(milestones)
+        self.observation_space = pokemon_observation_space(key, self.image_size, self.grayscale, self.milestones)
         self.raw_observation: np.ndarray | None = None
 
-    def observation(self, observation: np.ndarray) -> dict[str, np.ndarray]:
+    def observation(self, observation: np.ndarray, info: dict) -> dict[str, np.ndarray]:
         from imitation_pipeline.data.pokemon_npz import preprocess_frames
 
         self.raw_observation = observation
-        return {self.key: preprocess_frames(observation[None], self.image_size, self.grayscale)[0]}
+        out = {self.key: preprocess_frames(observation[None], self.image_size, self.grayscale)[0]}
+        if self.milestones:
+            reached = info.get("milestones", ())
+            out["game_state"] = np.array([m in reached for m in MILESTONE_STATE], dtype=np.float32)
+        return out
+
+    def reset(self, **kwargs):
+        obs, info = self.env.reset(**kwargs)
+        return self.observation(obs, info), info
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        return self.observation(obs, info), reward, terminated, truncated, info
 
 
 @dataclass
@@ -145,16 +167,18 @@ def make_task(cfg, modalities: Sequence[str]) -> Task:
             kwargs = {"rows": int(e.rows), "cols": int(e.cols), "max_steps": int(e.max_steps),
                       "step_reward": float(e.step_reward)}
             n_milestones = 3
+            observe = bool(e.observe_milestones)
         else:
             kwargs = {"rom_path": e.rom_path, "state_path": e.state_path, "frames_per_action": int(e.frames_per_action),
                       "hold_frames": int(e.hold_frames), "reset_noop_max": int(e.reset_noop_max),
                       "max_steps": int(e.max_steps)}
             n_milestones = 0
+            observe = False
         env_id, size, gray = str(e.id), int(e.image_size), bool(e.grayscale)
 
         def make_pokemon() -> gym.Env:
             # RomError / MgbaUnavailableError are UserFacingErrors: one line, exit 2
-            return PokemonFrames(gym.make(env_id, **kwargs), key, size, gray)
+            return PokemonFrames(gym.make(env_id, **kwargs), key, size, gray, observe)
 
         dcfg = cfg.get("dagger")
         base = int(dcfg.world_seed) if dcfg is not None else 0
@@ -166,7 +190,7 @@ def make_task(cfg, modalities: Sequence[str]) -> Task:
 
         evals = [Episode(f"world{int(e.eval_seed) + i}", seed=int(e.eval_seed) + i) for i in range(int(e.eval_episodes))]
         return Task(kind="pokemon", make_env=make_pokemon,
-                    observation_space=pokemon_observation_space(key, size, gray),
+                    observation_space=pokemon_observation_space(key, size, gray, observe),
                     action_space=gym.spaces.Discrete(10), train_episode=train_episode, eval_episodes=evals,
                     max_steps=min(int(e.max_steps), int(e.eval_max_steps)), num_milestones=n_milestones)
     raise UserFacingError(f"env={name!r} has no DAgger/rollout task (known: npp, pokemon_standin, pokemon_emerald)")

@@ -22,7 +22,9 @@ def _method(cfg) -> str:
     from imitation_pipeline.dagger.schedule import betas_from_config
 
     betas = betas_from_config(cfg.dagger)
-    return "bc (beta=1)" if min(betas) >= 1.0 else f"dagger ({cfg.dagger.beta_schedule})"
+    horizon = int(cfg.dagger.get("rollout_max_steps", 0))
+    suffix = f", rollouts <= {horizon} steps" if horizon > 0 else ""
+    return ("bc (beta=1)" if min(betas) >= 1.0 else f"dagger ({cfg.dagger.beta_schedule})") + suffix
 
 
 def evaluate_run(run_dir: Path, episodes: int, heldout: int) -> dict:

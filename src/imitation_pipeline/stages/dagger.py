@@ -74,19 +74,20 @@ def raw_observation(env, obs):
 
 
 def collect(env, task, expert, policy, beta: float, n_labels: int, first_episode: int, rng: np.random.Generator,
-            deterministic: bool):
+            deterministic: bool, max_steps: int = 0):
     """Roll out the beta-mixture until ``n_labels`` states are labelled; returns (obs, labels, stats)."""
     observations, labels = [], []
     episodes, returns, milestones, successes = 0, [], [], []
     expert_steps, agree = 0, 0
     policy.set_training_mode(False)
+    horizon = min(max_steps, task.max_steps) if max_steps > 0 else task.max_steps
     while len(labels) < n_labels:
         ep = task.train_episode(first_episode + episodes)
         episodes += 1
         obs, info = env.reset(seed=ep.seed, options=ep.options or None)
         expert.reset(raw_observation(env, obs), info, env)
         total, terminated, truncated, steps = 0.0, False, False, 0
-        for _ in range(task.max_steps):
+        for _ in range(horizon):
             label = expert.act(raw_observation(env, obs), info, env)  # the expert labels every visited state
             observations.append({k: np.array(v, copy=True) for k, v in obs.items()})
             labels.append(label)
@@ -99,7 +100,7 @@ def collect(env, task, expert, policy, beta: float, n_labels: int, first_episode
             steps += 1
             if terminated or truncated or len(labels) >= n_labels:
                 break
-        if terminated or truncated or steps >= task.max_steps:  # an episode cut by the label budget is not scored
+        if terminated or truncated or steps >= horizon:  # an episode cut by the label budget is not scored
             returns.append(total)
             milestones.append(task.milestones(info))
             successes.append(task.success(info, terminated))
@@ -184,7 +185,8 @@ def run(cfg: DictConfig) -> dict:
             t0 = time.perf_counter()
             # ---- 1. roll out the mixture; the expert labels every visited state ----------------------
             obs, labels, rollout = collect(env, task, expert, module.policy, beta, int(dcfg.steps_per_iteration),
-                                           episodes_played, rng, bool(dcfg.student_deterministic))
+                                           episodes_played, rng, bool(dcfg.student_deterministic),
+                                           int(dcfg.rollout_max_steps))
             episodes_played += rollout["episodes"]
             t_collect = time.perf_counter() - t0
 

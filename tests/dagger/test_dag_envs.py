@@ -1,0 +1,46 @@
+"""Tasks: Pokemon frames in the policy's format (same preprocessing as pokemon_npz), the milestone
+ablation's game_state, and evaluation records."""
+
+from __future__ import annotations
+
+import numpy as np
+from omegaconf import OmegaConf
+
+from imitation_pipeline.dagger.envs import make_task, pokemon_obs_key
+from imitation_pipeline.dagger.experts import ScriptedStandInExpert
+from imitation_pipeline.data.pokemon_npz import preprocess_frames
+
+
+def _cfg(**env) -> OmegaConf:
+    base = {"name": "pokemon_standin", "id": "PokemonStandIn-v0", "rows": 12, "cols": 16, "max_steps": 400,
+            "step_reward": 0.0, "image_size": 84, "grayscale": False, "eval_episodes": 2, "eval_seed": 7,
+            "eval_max_steps": 60, "observe_milestones": False}
+    return OmegaConf.create({"env": {**base, **env}, "dagger": {"world_seed": 3, "num_worlds": 2}})
+
+
+def test_obs_key_follows_the_arch_modalities() -> None:
+    assert pokemon_obs_key(["player_frame", "game_state"]) == "player_frame"
+    assert pokemon_obs_key(["image"]) == "image"
+
+
+def test_standin_task_frames_episodes_and_milestone_state() -> None:
+    task = make_task(_cfg(observe_milestones=True), ["player_frame", "game_state"])
+    assert [task.train_episode(k).seed for k in range(4)] == [3, 4, 3, 4]  # a pool of 2 worlds
+    assert [ep.seed for ep in task.eval_episodes] == [7, 8]
+    env = task.make_env()
+    obs, info = env.reset(seed=7)
+    assert task.observation_space.contains(obs)
+    assert np.array_equal(obs["player_frame"], preprocess_frames(env.raw_observation[None])[0])
+    assert obs["game_state"].tolist() == [0.0, 0.0]
+    expert = ScriptedStandInExpert()
+    expert.reset(env.raw_observation, info, env)
+    terminated = False
+    for _ in range(200):
+        obs, _, terminated, _, info = env.step(expert.act(env.raw_observation, info, env))
+        if "talk_professor" in info["milestones"] and "pick_item" not in info["milestones"]:
+            assert obs["game_state"].tolist() == [1.0, 0.0]
+        if terminated:
+            break
+    assert terminated and task.success(info, terminated) and task.milestones(info) == 3
+    assert obs["game_state"].tolist() == [1.0, 1.0]
+    env.close()
