@@ -180,11 +180,26 @@ def _cell_node(node_of, x, y):
 
 
 @njit(cache=True, nogil=True)
+def _add_edge_pair(eidx, etypes, emask, n_edges, a, b, edge_type):
+    """Append a -> b and b -> a with one type (nothing when b < 0 or the edge arrays are full)."""
+    if b < 0 or n_edges + 2 > etypes.shape[0]:
+        return n_edges
+    eidx[0, n_edges] = a
+    eidx[1, n_edges] = b
+    eidx[0, n_edges + 1] = b
+    eidx[1, n_edges + 1] = a
+    etypes[n_edges] = edge_type
+    etypes[n_edges + 1] = edge_type
+    emask[n_edges] = 1
+    emask[n_edges + 1] = 1
+    return n_edges + 2
+
+
+@njit(cache=True, nogil=True)
 def _fill_graph(nf, ef, ei, node_type_of, cell_feats, node_of, cell_edges, cell_edge_types,
                 feats, types, nmask, eidx, etypes, emask):
     n_cells = cell_feats.shape[0]
     max_nodes = feats.shape[0]
-    max_edges = etypes.shape[0]
     feats[:, :] = 0.0
     types[:] = 0
     nmask[:] = 0
@@ -208,16 +223,7 @@ def _fill_graph(nf, ef, ei, node_type_of, cell_feats, node_of, cell_edges, cell_
         types[node] = node_type_of[t] if 0 <= t < node_type_of.shape[0] else 7
         nmask[node] = 1
         c = _cell_node(node_of, ef[i, EF_X], ef[i, EF_Y])
-        if c >= 0 and n_edges + 2 <= max_edges:
-            eidx[0, n_edges] = node
-            eidx[1, n_edges] = c
-            eidx[0, n_edges + 1] = c
-            eidx[1, n_edges + 1] = node
-            etypes[n_edges] = 2
-            etypes[n_edges + 1] = 2
-            emask[n_edges] = 1
-            emask[n_edges + 1] = 1
-            n_edges += 2
+        n_edges = _add_edge_pair(eidx, etypes, emask, n_edges, node, c, 2)
         node += 1
     feats[node, 0] = nf[N_X] / WORLD_W
     feats[node, 1] = nf[N_Y] / WORLD_H
@@ -225,16 +231,7 @@ def _fill_graph(nf, ef, ei, node_type_of, cell_feats, node_of, cell_edges, cell_
     feats[node, 5] = nf[N_YS] / SPEED_SCALE
     types[node] = 1
     nmask[node] = 1
-    c = _cell_node(node_of, nf[N_X], nf[N_Y])
-    if c >= 0 and n_edges + 2 <= max_edges:
-        eidx[0, n_edges] = node
-        eidx[1, n_edges] = c
-        eidx[0, n_edges + 1] = c
-        eidx[1, n_edges + 1] = node
-        etypes[n_edges] = 3
-        etypes[n_edges + 1] = 3
-        emask[n_edges] = 1
-        emask[n_edges + 1] = 1
+    _add_edge_pair(eidx, etypes, emask, n_edges, node, _cell_node(node_of, nf[N_X], nf[N_Y]), 3)
     _clip(feats[n_cells:node + 1].ravel())
 
 

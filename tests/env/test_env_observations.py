@@ -132,3 +132,21 @@ def test_rgb_render(replay) -> None:
     env.reset(seed=0)
     frame = env.render()
     assert frame.shape == (600, 1056, 3) and frame.dtype == np.uint8 and frame.std() > 0
+
+
+def test_graph_links_ninja_and_entities_to_their_cells(replay) -> None:
+    sim = Simulator(replay[0])
+    obs = ObservationBuilder(["graph"]).observe(sim)
+    types, nmask = obs["graph_node_types"], obs["graph_node_mask"].astype(bool)
+    eidx, etypes, emask = obs["graph_edge_index"].astype(int), obs["graph_edge_types"], obs["graph_edge_mask"].astype(bool)
+    feats = obs["graph_node_feats"]
+    ninja = int(np.flatnonzero((types == 1) & nmask)[0])
+    ninja_edges = eidx[:, emask & (etypes == 3)]
+    assert ninja_edges.shape[1] == 2  # one pair, both directions
+    assert set(ninja_edges[0]) == set(ninja_edges[1]) and ninja in ninja_edges[0]
+    cell = int(ninja_edges[0][ninja_edges[0] != ninja][0])
+    cx, cy = int(sim.ninja_x // 24), int(sim.ninja_y // 24)  # the cell holding the ninja, by its centre
+    assert feats[cell, 0] == pytest.approx((cx * 24 + 12) / 1056) and feats[cell, 1] == pytest.approx((cy * 24 + 12) / 600)
+    n_entity_pairs = int((emask & (etypes == 2)).sum())
+    assert n_entity_pairs % 2 == 0 and n_entity_pairs > 0
+    assert not (eidx[:, ~emask] != 0).any()  # padding edges point 0 -> 0
