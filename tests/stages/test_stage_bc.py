@@ -85,3 +85,18 @@ def test_sweep_over_the_four_architectures_on_the_builtin_demos(tmp_path) -> Non
         s = json.loads(p.read_text())
         assert s["global_step"] == 2 and Path(s["last_checkpoint"]).is_file()
         assert list((p.parent / "wandb").glob("offline-run-*")), "W&B must log offline"
+
+
+@pytest.mark.slow
+def test_the_four_architectures_train_on_the_reference_replays(npp_reference, tmp_path) -> None:
+    """The same sweep on real human replays (make test-slow)."""
+    proc = _run(["-m", "stage=bc", "arch=simple_cnn,impala_cnn,hierarchical,hgt",
+                 f"dataset.path={npp_reference / 'replays'}", *TINY, "logger=csv", "bc.max_replays=4",
+                 "bc.batch_size=8", "trainer.max_epochs=1", "trainer.limit_train_batches=2",
+                 "trainer.limit_val_batches=1", "bc.rollout_every_n_epochs=0"], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summaries = sorted((tmp_path / "multirun").rglob("bc_summary.json"))
+    assert sorted(json.loads(p.read_text())["arch"] for p in summaries) == ["hgt", "hierarchical", "impala_cnn", "simple_cnn"]
+    for p in summaries:
+        s = json.loads(p.read_text())
+        assert s["global_step"] == 2 and s["train_replays"] >= 2 and 0.0 <= s["metrics"]["val/accuracy"] <= 1.0
