@@ -44,3 +44,39 @@ def test_standin_task_frames_episodes_and_milestone_state() -> None:
     assert terminated and task.success(info, terminated) and task.milestones(info) == 3
     assert obs["game_state"].tolist() == [1.0, 1.0]
     env.close()
+
+
+def test_evaluate_records_and_action_noise() -> None:
+    from imitation_pipeline.dagger.envs import evaluate
+
+    class Stay:  # presses B forever: never reaches a milestone
+        training = False
+
+        def set_training_mode(self, mode: bool) -> None:
+            self.training = mode
+
+        def predict(self, obs, deterministic=True):
+            return 1, None
+
+    task = make_task(_cfg(eval_max_steps=15), ["player_frame"])
+    calm = evaluate(Stay(), task)
+    assert [r["length"] for r in calm["episodes"]] == [15, 15] and calm["milestones"] == 0.0
+    assert calm["success_rate"] == 0.0 and calm["return"] == 0.0
+    import gymnasium as gym
+
+    class Record(gym.Wrapper):
+        actions: list = []
+
+        def step(self, action):
+            self.actions.append(int(action))
+            return self.env.step(action)
+
+    runs = []
+    for seed in (0, 0, 1):
+        env = Record(task.make_env())
+        env.actions = []
+        evaluate(Stay(), task, env=env, action_noise=0.5, noise_seed=seed)
+        runs.append(env.actions)
+        env.close()
+    assert runs[0] == runs[1] and runs[0] != runs[2]  # seeded
+    assert 0.2 < np.mean([a != 1 for a in runs[0]]) < 0.6  # about half replaced (a random button may be B too)

@@ -167,7 +167,7 @@ def make_task(cfg, modalities: Sequence[str]) -> Task:
             kwargs = {"rows": int(e.rows), "cols": int(e.cols), "max_steps": int(e.max_steps),
                       "step_reward": float(e.step_reward)}
             n_milestones = 3
-            observe = bool(e.observe_milestones)
+            observe = bool(e.get("observe_milestones", False))
         else:
             kwargs = {"rom_path": e.rom_path, "state_path": e.state_path, "frames_per_action": int(e.frames_per_action),
                       "hold_frames": int(e.hold_frames), "reset_noop_max": int(e.reset_noop_max),
@@ -197,8 +197,11 @@ def make_task(cfg, modalities: Sequence[str]) -> Task:
 
 
 def evaluate(policy, task: Task, env: gym.Env | None = None, deterministic: bool = True,
-             episodes: Sequence[Episode] | None = None) -> dict:
+             episodes: Sequence[Episode] | None = None, action_noise: float = 0.0, noise_seed: int = 0) -> dict:
     """Play ``policy`` (an SB3 policy) on the task's evaluation episodes.
+
+    ``action_noise`` > 0 replaces the policy's action by a uniformly random one with that probability
+    (seeded): a robustness probe, how well the policy recovers from states its own actions avoid.
 
     Returns ``{"episodes": [records], "return", "length", "milestones", "success_rate"}`` (means).
     """
@@ -207,12 +210,15 @@ def evaluate(policy, task: Task, env: gym.Env | None = None, deterministic: bool
     was_training = policy.training
     policy.set_training_mode(False)
     records = []
+    noise = np.random.default_rng(noise_seed)
     try:
         for ep in (task.eval_episodes if episodes is None else episodes):
             obs, info = env.reset(seed=ep.seed, options=ep.options or None)
             total, steps, terminated, truncated = 0.0, 0, False, False
             while not (terminated or truncated) and steps < task.max_steps:
                 action, _ = policy.predict(obs, deterministic=deterministic)
+                if action_noise > 0 and noise.random() < action_noise:
+                    action = noise.integers(task.action_space.n)
                 obs, reward, terminated, truncated, info = env.step(int(action))
                 total += float(reward)
                 steps += 1

@@ -5,7 +5,9 @@
 For every run directory it loads ``checkpoints/last.ckpt`` (project schema) and the run's own config
 (``.hydra/config.yaml``: env, world pool), then plays the student alone on the run's evaluation
 episodes: once with argmax actions and ``--episodes`` times with sampled actions (torch seeded, so
-reruns give the same numbers); ``--heldout K`` also plays K unseen worlds (seeds from 10**6). Runs are
+reruns give the same numbers); ``--noise p`` also plays argmax actions of which a share p is replaced by
+random buttons ("perturbed": recovery from states the policy's own actions avoid); ``--heldout K``
+also plays K unseen worlds (seeds from 10**6). Runs are
 grouped by method: ``dagger`` when the beta schedule ever drops below 1, else ``bc (beta=1)``.
 """
 
@@ -27,7 +29,7 @@ def _method(cfg) -> str:
     return ("bc (beta=1)" if min(betas) >= 1.0 else f"dagger ({cfg.dagger.beta_schedule})") + suffix
 
 
-def evaluate_run(run_dir: Path, episodes: int, heldout: int) -> dict:
+def evaluate_run(run_dir: Path, episodes: int, heldout: int, noise: float = 0.0) -> dict:
     import torch
     from omegaconf import OmegaConf
 
@@ -50,6 +52,9 @@ def evaluate_run(run_dir: Path, episodes: int, heldout: int) -> dict:
                "argmax": evaluate(policy, task, env=env, deterministic=True),
                "sampled": evaluate(policy, task, env=env, deterministic=False,
                                    episodes=[ep for ep in task.eval_episodes for _ in range(episodes)])}
+        if noise > 0:
+            out["perturbed"] = evaluate(policy, task, env=env, deterministic=True, action_noise=noise,
+                                        episodes=[ep for ep in task.eval_episodes for _ in range(episodes)])
         if heldout:
             unseen = [Episode(f"world{10**6 + i}", seed=10**6 + i) for i in range(heldout)]
             out["heldout_sampled"] = evaluate(policy, task, env=env, deterministic=False, episodes=unseen)
@@ -59,7 +64,7 @@ def evaluate_run(run_dir: Path, episodes: int, heldout: int) -> dict:
 
 
 def table(results: list[dict]) -> str:
-    modes = [m for m in ("argmax", "sampled", "heldout_sampled") if any(m in r for r in results)]
+    modes = [m for m in ("argmax", "sampled", "perturbed", "heldout_sampled") if any(m in r for r in results)]
     lines = ["| method | seeds | expert labels | " + " | ".join(
         f"{m}: milestones (of 3) | {m}: success | {m}: return" for m in modes) + " |",
         "|---|---|---|" + "---|" * (3 * len(modes))]
@@ -87,12 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("runs", nargs="+", type=Path)
     p.add_argument("--episodes", type=int, default=5, help="sampled-action episodes per evaluation world")
     p.add_argument("--heldout", type=int, default=0, help="also play this many unseen worlds (sampled actions)")
+    p.add_argument("--noise", type=float, default=0.0,
+                   help="also play argmax actions replaced by random ones with this probability ('perturbed')")
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
     import torch
 
     torch.set_num_threads(1)
-    results = [evaluate_run(run, args.episodes, args.heldout) for run in args.runs]
+    results = [evaluate_run(run, args.episodes, args.heldout, args.noise) for run in args.runs]
     print(table(results))
     if args.json:
         from imitation_pipeline.atomic_files import write_json_atomic
