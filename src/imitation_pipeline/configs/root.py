@@ -16,8 +16,7 @@ from .rl import (
     PPOConfig,
     SuiteConfig,
 )
-from .stages import BCConfig, ExportConfig, GenerateConfig, VerifyConfig
-from .stages import DaggerConfig
+from .stages import BCConfig, DaggerConfig, ExportConfig, GenerateConfig, VerifyConfig
 
 
 @dataclass
