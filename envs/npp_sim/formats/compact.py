@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DemoFormatError
-from .mapblock import MIN_MAP_BYTES, check_map_block, level_name
+from .mapblock import MIN_MAP_BYTES, check_map_block, level_name, require_writable_map_block
 from .model import HUMAN_INPUT_MAX, Demo, as_input_array, check_inputs, u32, write_atomic
 
 __all__ = ["V0_HEADER", "V1_HEADER", "encode_v1", "write_v1", "parse_v0", "parse_v1"]
@@ -156,12 +156,7 @@ def encode_v1(
     map_data = bytes(map_data)
     if not isinstance(success, (bool, np.bool_)):
         raise ValueError(f"success must be a bool for v1, got {success!r}")
-    if len(map_data) < MIN_MAP_BYTES:
-        raise ValueError(f"map block is {len(map_data)} bytes, shorter than {MIN_MAP_BYTES}")
-    if check_map:
-        problems = check_map_block(map_data)
-        if problems:
-            raise ValueError("map block inconsistent: " + "; ".join(problems))
+    require_writable_map_block(map_data, check_map)
     arr = as_input_array(inputs, HUMAN_INPUT_MAX, "v1")
     header = (
         (1).to_bytes(4, "little")

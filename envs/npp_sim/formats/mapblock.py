@@ -230,3 +230,13 @@ def repair_shifted_map_block(map_data: bytes | bytearray | memoryview) -> bytes 
         return None
     fixed = b"\x00" + m[:-1]
     return fixed if not _problems(fixed) else None
+
+
+def require_writable_map_block(map_data: bytes, check_map: bool = True) -> None:
+    """Refuse to write a map block that is too short or (when ``check_map``) inconsistent."""
+    if len(map_data) < MIN_MAP_BYTES:
+        raise ValueError(f"map block is {len(map_data)} bytes, shorter than {MIN_MAP_BYTES}")
+    if check_map:
+        problems = check_map_block(map_data)
+        if problems:
+            raise ValueError("map block inconsistent: " + "; ".join(problems))

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DemoFormatError
-from .mapblock import MIN_MAP_BYTES, check_map_block, level_name
+from .mapblock import MIN_MAP_BYTES, check_map_block, level_name, require_writable_map_block
 from .model import INPUT_BYTE_MAX, Demo, as_input_array, check_inputs, write_atomic
 
 __all__ = ["V2_VERSION", "V2_MAGIC", "V2_HEADER", "encode_demo", "write_demo", "parse_v2"]
@@ -96,12 +96,7 @@ def encode_demo(
     map_data = bytes(map_data)
     if success is not None and not isinstance(success, (bool, np.bool_)):
         raise ValueError(f"success must be True, False or None, got {success!r}")
-    if len(map_data) < MIN_MAP_BYTES:
-        raise ValueError(f"map block is {len(map_data)} bytes, shorter than {MIN_MAP_BYTES}")
-    if check_map:
-        problems = check_map_block(map_data)
-        if problems:
-            raise ValueError("map block inconsistent: " + "; ".join(problems))
+    require_writable_map_block(map_data, check_map)
     arr = as_input_array(inputs, INPUT_BYTE_MAX, "v2")
     if isinstance(frame_skip, bool) or not isinstance(frame_skip, (int, np.integer)):
         raise ValueError(f"frame_skip must be an int, got {frame_skip!r}")
