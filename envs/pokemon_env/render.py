@@ -214,6 +214,26 @@ def draw_box(frame: np.ndarray, y0: int, x0: int, y1: int, x1: int) -> None:
 
 MENU_ENTRIES = ("POKEDEX", "POKEMON", "BAG", "SAVE", "EXIT")
 
+# The progress panel (top-left): one 16x16 slot per milestone that changes what the player must do next,
+# empty until it is reached. Without it, "talked to the professor" is not visible once the professor is off
+# screen, and the expert's next action depends on it.
+PROGRESS_SLOTS = 2
+PROGRESS_BOX = (2, 2, 24, 6 + 18 * PROGRESS_SLOTS)  # y0, x0, y1, x1
+
+
+def draw_progress(frame: np.ndarray, reached: tuple[bool, ...]) -> None:
+    """The progress panel: slot 0 shows the professor once talked to, slot 1 the POKE BALL once picked up."""
+    y0, x0, y1, x1 = PROGRESS_BOX
+    frame[y0:y1, x0:x1] = (248, 248, 248)
+    frame[y0 + 2 : y1 - 2, x0 + 2 : x1 - 2] = (40, 48, 72)  # dark, so the white-coated professor stands out
+    icons = (PROFESSOR_SPRITES[DOWN], ITEM_SPRITE)
+    for i, (done, (img, mask)) in enumerate(zip(reached, icons, strict=True)):
+        cell = frame[y0 + 3 : y0 + 3 + TILE, x0 + 4 + 18 * i : x0 + 4 + 18 * i + TILE]
+        if done:
+            cell[mask] = img[mask]
+        else:
+            cell[6:10, 6:10] = (96, 104, 128)  # an empty slot
+
 
 def render_frame(
     canvas: np.ndarray,
@@ -224,8 +244,10 @@ def render_frame(
     people_facing: dict[tuple[int, int], int],
     dialog: str | None = None,
     menu_cursor: int | None = None,
+    progress: tuple[bool, ...] | None = None,
 ) -> np.ndarray:
-    """One (160, 240, 3) uint8 frame with the camera on ``player``."""
+    """One (160, 240, 3) uint8 frame with the camera on ``player`` (and the progress panel when
+    ``progress`` gives one flag per slot)."""
     top = (player[0] - PLAYER_ROW + VIEW_ROWS) * TILE
     left = (player[1] - PLAYER_COL + VIEW_COLS) * TILE
     frame = canvas[top : top + FRAME_HEIGHT, left : left + FRAME_WIDTH].copy()
@@ -242,6 +264,8 @@ def render_frame(
         sprites = NPC_SPRITES[i % len(NPC_SPRITES)]
         _stamp(frame, sprites[people_facing.get(pos, DOWN)], pos[0] - r0, pos[1] - c0)
     _stamp(frame, PLAYER_SPRITES[facing], PLAYER_ROW, PLAYER_COL)
+    if progress is not None:
+        draw_progress(frame, progress)
     if dialog is not None:
         draw_box(frame, 116, 4, 156, 236)
         words = dialog.split(" ")
@@ -264,4 +288,5 @@ def render_frame(
     return frame
 
 
-__all__ = ["TILE", "TILE_SPRITES", "VIEW_COLS", "VIEW_ROWS", "render_frame", "world_canvas"]
+__all__ = ["PROGRESS_BOX", "TILE", "TILE_SPRITES", "VIEW_COLS", "VIEW_ROWS", "draw_progress", "render_frame",
+           "world_canvas"]

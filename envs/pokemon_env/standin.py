@@ -12,6 +12,12 @@ The player walks a seeded tile world (:mod:`pokemon_env.world`) one tile per ste
 * START opens the start menu (UP/DOWN move its cursor, B or START closes it). SELECT, L and R do
   nothing in the overworld (they exist for the real game's action space).
 
+The frame shows everything the rules depend on: with ``show_progress`` (the default) a panel in the
+top-left corner holds the professor once talked to and the POKE BALL once picked up, so the right next
+action can be read from the frame alone (the GBA games show such progress in their menus; without the
+panel, talking to the professor is invisible once the professor is off screen). ``show_progress=False``
+gives the panel-less frames of earlier versions.
+
 Milestones, in order: ``talk_professor``, ``pick_item``, ``reach_exit``. Each pays
 ``milestone_rewards[name]`` once (or ``reward_fn(name, info)`` when given); ``step_reward`` is added
 every step. Reaching the exit terminates the episode; ``max_steps`` truncates it.
@@ -64,6 +70,7 @@ class PokemonStandInEnv(gym.Env):
         reward_fn: Callable[[str, dict[str, Any]], float] | None = None,
         ordered_milestones: bool = True,
         render_mode: str | None = None,
+        show_progress: bool = True,
     ):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"unsupported render_mode {render_mode!r} (only 'rgb_array')")
@@ -77,6 +84,7 @@ class PokemonStandInEnv(gym.Env):
         self.reward_fn = reward_fn
         self.ordered_milestones = bool(ordered_milestones)
         self.render_mode = render_mode
+        self.show_progress = bool(show_progress)
         self.observation_space = observation_space()
         self.action_space = action_space()
         self.world: World | None = None
@@ -216,6 +224,7 @@ class PokemonStandInEnv(gym.Env):
             self.people_facing,
             self.dialog,
             self.menu_cursor,
+            tuple(m in self.milestones for m in MILESTONES[:2]) if self.show_progress else None,
         )
 
     def _info(self, new: tuple[str, ...]) -> dict[str, Any]:

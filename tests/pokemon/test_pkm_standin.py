@@ -170,3 +170,66 @@ def test_random_expert_interface():
     assert all(0 <= a < 10 for a in acts)
     again = RandomExpert(seed=3)
     assert acts == [again.act(None, {}) for _ in range(50)]
+
+
+def _panel(frame: np.ndarray) -> np.ndarray:
+    from pokemon_env.render import PROGRESS_BOX
+
+    y0, x0, y1, x1 = PROGRESS_BOX
+    return frame[y0:y1, x0:x1]
+
+
+def test_progress_panel_changes_exactly_when_a_milestone_is_reached():
+    env = PokemonStandInEnv()
+    obs, info = env.reset(seed=3)
+    expert = ScriptedExpert()
+    expert.reset(obs, info)
+    panels, reached = [_panel(obs).copy()], [info["milestones"]]
+    for _ in range(300):
+        obs, _, term, _, info = env.step(expert.act(obs, info))
+        panels.append(_panel(obs).copy())
+        reached.append(info["milestones"][:2])  # the panel shows the first two (the exit ends the episode)
+        if term:
+            break
+    assert info["milestones"] == MILESTONES
+    for (p0, m0), (p1, m1) in zip(zip(panels, reached, strict=True), zip(panels[1:], reached[1:], strict=True),
+                                  strict=False):
+        assert np.array_equal(p0, p1) == (m0 == m1)
+    assert len({p.tobytes() for p in panels}) == 3  # nothing, professor, professor + POKE BALL
+    off = PokemonStandInEnv(show_progress=False)
+    frame_off, _ = off.reset(seed=3)
+    frame_on, _ = PokemonStandInEnv().reset(seed=3)
+    from pokemon_env.render import PROGRESS_BOX
+
+    y1, x1 = PROGRESS_BOX[2], PROGRESS_BOX[3]
+    assert not np.array_equal(frame_on[:y1, :x1], frame_off[:y1, :x1])
+    assert np.array_equal(frame_on[y1:], frame_off[y1:]) and np.array_equal(frame_on[:, x1:], frame_off[:, x1:])
+
+
+def _label_conflicts(show_progress: bool, worlds=range(4), epsilon: float = 0.5, steps: int = 150) -> float:
+    """Share of visited states whose frame the scripted expert labels with more than one action."""
+    labels: dict[bytes, set[int]] = {}
+    visits: list[bytes] = []
+    for seed in worlds:
+        env = PokemonStandInEnv(rows=12, cols=16, show_progress=show_progress)
+        obs, info = env.reset(seed=seed)
+        expert = ScriptedExpert()
+        expert.reset(obs, info)
+        rng = np.random.default_rng(seed)
+        for _ in range(steps):
+            label = expert.act(obs, info)
+            key = obs.tobytes()
+            labels.setdefault(key, set()).add(label)
+            visits.append(key)
+            action = int(rng.integers(10)) if rng.random() < epsilon else label
+            obs, _, term, trunc, info = env.step(action)
+            if term or trunc:
+                break
+    return sum(len(labels[k]) > 1 for k in visits) / len(visits)
+
+
+def test_with_the_progress_panel_the_frame_determines_the_expert_action():
+    # the property DAgger needs: a student-visited frame has one correct label. Without the panel the same
+    # frame (professor off screen) needs different actions before and after talking to the professor.
+    assert _label_conflicts(show_progress=True) == 0.0
+    assert _label_conflicts(show_progress=False) > 0.005  # about 1.3% of these states

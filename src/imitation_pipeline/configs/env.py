@@ -43,6 +43,9 @@ class PokemonStandInEnvConfig:
     eval_episodes: int = 8  # rollout evaluation: one episode per world seed eval_seed, eval_seed+1, ...
     eval_seed: int = 100_000  # far from the collection seeds (collect uses seed + k from 0)
     eval_max_steps: int = 200  # evaluation episodes are cut here (<= max_steps)
+    # The frame's progress panel (professor talked to, POKE BALL picked up); false = the panel-less frames of
+    # earlier versions, where that progress is hidden whenever the professor is off screen.
+    show_progress: bool = True
     # Ablation (DAgger only): also observe game_state = [talked to professor, picked the item] (0/1), the
     # progress the frame does not always show; the arch needs game_state in arch.modalities to use it.
     observe_milestones: bool = False

@@ -67,6 +67,7 @@ class FinetuneConfig:
     checkpoint_pointer: str = "${bc.checkpoint_pointer}"
     fresh_value_head: bool = True  # BC never trained the value branch: re-initialise it
     learning_rate: float = 1e-4  # lower than ppo.learning_rate: keep the pretrained policy
+    ent_coef: float | None = None  # entropy bonus of the pretrained arm (None = ppo.ent_coef)
     freeze_extractor_steps: int = 0  # features extractor frozen while env steps <= this
     value_warmup_steps: int = 1024  # only the value head trains while env steps <= this (policy lr 0)
     bc_kl_coef: float = 0.1  # weight of KL(pi_BC || pi) in the PPO loss at step 0

@@ -165,7 +165,7 @@ def make_task(cfg, modalities: Sequence[str]) -> Task:
         key = pokemon_obs_key(modalities)
         if name == "pokemon_standin":
             kwargs = {"rows": int(e.rows), "cols": int(e.cols), "max_steps": int(e.max_steps),
-                      "step_reward": float(e.step_reward)}
+                      "step_reward": float(e.step_reward), "show_progress": bool(e.get("show_progress", True))}
             n_milestones = 3
             observe = bool(e.get("observe_milestones", False))
         else:

@@ -126,13 +126,18 @@ class RegularisedPPO(PPO):
             self.logger.record("train/clip_range_vf", clip_range_vf)
 
 
-def build_ppo(ppo_cfg, arch: dict, env, *, learning_rate: float, seed: int) -> RegularisedPPO:
-    """PPO over ``env`` with the arch's policy (exactly the network BC trains), on the CPU."""
+def build_ppo(ppo_cfg, arch: dict, env, *, learning_rate: float, seed: int,
+              ent_coef: float | None = None) -> RegularisedPPO:
+    """PPO over ``env`` with the arch's policy (exactly the network BC trains), on the CPU.
+
+    ``learning_rate`` and ``ent_coef`` (default ``ppo_cfg.ent_coef``) are per arm.
+    """
+    ent = float(ppo_cfg.ent_coef if ent_coef is None else ent_coef)
     return RegularisedPPO(
         policy_class_for(env.observation_space), env,
         learning_rate=float(learning_rate), n_steps=int(ppo_cfg.n_steps), batch_size=int(ppo_cfg.batch_size),
         n_epochs=int(ppo_cfg.n_epochs), gamma=float(ppo_cfg.gamma), gae_lambda=float(ppo_cfg.gae_lambda),
-        clip_range=float(ppo_cfg.clip_range), ent_coef=float(ppo_cfg.ent_coef), vf_coef=float(ppo_cfg.vf_coef),
+        clip_range=float(ppo_cfg.clip_range), ent_coef=ent, vf_coef=float(ppo_cfg.vf_coef),
         max_grad_norm=float(ppo_cfg.max_grad_norm),
         target_kl=None if ppo_cfg.target_kl is None else float(ppo_cfg.target_kl),
         policy_kwargs=policy_kwargs_for(arch), seed=int(seed), device="cpu", verbose=0,

@@ -73,10 +73,12 @@ def train_ppo(cfg: DictConfig, stage: str) -> dict:
     env = make_train_env(spec, int(p.n_envs), seed, str(p.vec_env), monitor_dir=str(run_dir / "monitor"))
     eval_env = make_level_envs(eval_spec)
     lr = float(cfg.finetune.learning_rate if stage == "finetune" else cfg.baseline.learning_rate)
-    model = build_ppo(p, arch, env, learning_rate=lr, seed=seed)
+    ent = cfg.finetune.ent_coef if stage == "finetune" else None
+    model = build_ppo(p, arch, env, learning_rate=lr, seed=seed, ent_coef=ent)
     model.set_logger(configure(str(run_dir / "logs"), ["csv", "tensorboard"] if p.tensorboard else ["csv"]))
 
     info: dict = {"stage": stage, "arch": arch["name"], "seed": seed, "learning_rate": lr,
+                  "ent_coef": float(model.ent_coef),
                   "train_levels": len(train_levels), "eval_levels": len(eval_levels)}
     dataset_hash, callbacks = None, []
     if stage == "finetune":
