@@ -80,3 +80,17 @@ def test_evaluate_records_and_action_noise() -> None:
         env.close()
     assert runs[0] == runs[1] and runs[0] != runs[2]  # seeded
     assert 0.2 < np.mean([a != 1 for a in runs[0]]) < 0.6  # about half replaced (a random button may be B too)
+
+
+def test_standin_task_passes_show_progress_and_old_configs_replay_panel_less() -> None:
+    from pokemon_env.render import PROGRESS_BOX
+
+    y1, x1 = PROGRESS_BOX[2], PROGRESS_BOX[3]
+    frames = {}
+    for label, cfg in (("on", _cfg(show_progress=True)), ("off", _cfg(show_progress=False)), ("old", _cfg())):
+        env = make_task(cfg, ["player_frame"]).make_env()
+        env.reset(seed=7)
+        frames[label] = env.raw_observation[:y1, :x1].copy()
+        env.close()
+    assert not np.array_equal(frames["on"], frames["off"])
+    assert np.array_equal(frames["old"], frames["off"])  # a run config written before the panel existed

@@ -78,6 +78,8 @@ def test_bc_kl_pulls_towards_the_bc_policy_and_anneals() -> None:
     model.num_timesteps = 2000
     assert model.bc_kl_weight() == 0.0
     assert all(not p.requires_grad for p in model.bc_policy.parameters())
+    model.set_bc_regulariser(bc, 0.7, 0)  # anneal_steps 0: a constant weight
+    assert model.bc_kl_weight() == 0.7
 
 
 def test_value_warmup_trains_only_the_value_head() -> None:

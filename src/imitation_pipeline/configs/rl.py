@@ -61,17 +61,23 @@ class PPOConfig:
 
 @dataclass
 class FinetuneConfig:
-    """PPO initialised from a BC checkpoint (the whole policy; only the value head may be fresh)."""
+    """PPO initialised from a BC checkpoint (the whole policy; only the value head may be fresh).
+
+    Defaults against forgetting, from a study on 36 held-out levels (8,192 steps, seeds 0 and 1, BC at
+    0.139 success): SB3's entropy bonus plus a KL weight of 0.1 annealed to 0 lost most of the BC policy's
+    held-out success (0.056 at the end); no entropy bonus and a constant KL weight of 1.0 kept it (0.153).
+    """
 
     bc_checkpoint: str | None = None  # default: the "best" entry of `checkpoint_pointer`
     checkpoint_pointer: str = "${bc.checkpoint_pointer}"
     fresh_value_head: bool = True  # BC never trained the value branch: re-initialise it
     learning_rate: float = 1e-4  # lower than ppo.learning_rate: keep the pretrained policy
-    ent_coef: float | None = None  # entropy bonus of the pretrained arm (None = ppo.ent_coef)
+    ent_coef: float | None = 0.0  # entropy bonus of the pretrained arm (None = ppo.ent_coef); it erodes BC
     freeze_extractor_steps: int = 0  # features extractor frozen while env steps <= this
     value_warmup_steps: int = 1024  # only the value head trains while env steps <= this (policy lr 0)
-    bc_kl_coef: float = 0.1  # weight of KL(pi_BC || pi) in the PPO loss at step 0
-    bc_kl_anneal_steps: int | None = None  # weight reaches 0 linearly at this env step (None = ppo.total_timesteps)
+    bc_kl_coef: float = 1.0  # weight of KL(pi_BC || pi) in the PPO loss at step 0
+    # the weight falls linearly to 0 at this env step; 0 = constant weight; None = ppo.total_timesteps
+    bc_kl_anneal_steps: int | None = 0
 
 
 @dataclass

@@ -164,8 +164,9 @@ def make_task(cfg, modalities: Sequence[str]) -> Task:
         e = cfg.env
         key = pokemon_obs_key(modalities)
         if name == "pokemon_standin":
+            # a run config without show_progress predates the progress panel: replay it panel-less
             kwargs = {"rows": int(e.rows), "cols": int(e.cols), "max_steps": int(e.max_steps),
-                      "step_reward": float(e.step_reward), "show_progress": bool(e.get("show_progress", True))}
+                      "step_reward": float(e.step_reward), "show_progress": bool(e.get("show_progress", False))}
             n_milestones = 3
             observe = bool(e.get("observe_milestones", False))
         else:

@@ -2,7 +2,7 @@
 
 :class:`RegularisedPPO` is SB3's PPO plus an optional term ``beta_t * KL(pi_BC || pi)`` in the loss,
 where ``pi_BC`` is a frozen copy of the BC policy and ``beta_t`` falls linearly from
-``bc_kl_coef`` at step 0 to 0 at ``bc_kl_anneal_steps``. While ``beta_t == 0`` (always, for the
+``bc_kl_coef`` at step 0 to 0 at ``bc_kl_anneal_steps`` (``0``: constant ``bc_kl_coef``). While ``beta_t == 0`` (always, for the
 baseline) ``train()`` is SB3's own; otherwise it runs the same update written out (cleanrl style)
 with the KL term added. Only discrete action spaces (N++'s ``Discrete(6)``) are supported.
 """
@@ -35,11 +35,13 @@ class RegularisedPPO(PPO):
         frozen.set_training_mode(False)
         for p in frozen.parameters():
             p.requires_grad_(False)
-        self.bc_policy, self.bc_kl_coef, self.bc_kl_anneal_steps = frozen, float(coef), max(1, int(anneal_steps))
+        self.bc_policy, self.bc_kl_coef, self.bc_kl_anneal_steps = frozen, float(coef), max(0, int(anneal_steps))
 
     def bc_kl_weight(self) -> float:
         if self.bc_policy is None or self.bc_kl_coef <= 0:
             return 0.0
+        if self.bc_kl_anneal_steps == 0:
+            return self.bc_kl_coef
         return self.bc_kl_coef * max(0.0, 1.0 - self.num_timesteps / self.bc_kl_anneal_steps)
 
     def train(self) -> None:
