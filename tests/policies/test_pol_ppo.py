@@ -12,6 +12,7 @@ import torch
 from gymnasium import spaces
 from npp_sim.observation_spec import observation_space
 from stable_baselines3 import PPO
+from stable_baselines3.common.logger import Logger
 
 from imitation_pipeline.policies import (
     build_policy,
@@ -87,5 +88,6 @@ def test_bc_on_channels_last_frames_loads_into_ppo_and_learns(arch_cfgs) -> None
         a = bc.get_distribution(frames).distribution.logits
         chw = {"player_frame": frames["player_frame"].permute(0, 3, 1, 2)}
         torch.testing.assert_close(ppo.policy.get_distribution(chw).distribution.logits, a)
+    ppo.set_logger(Logger(folder=None, output_formats=[]))  # no /tmp/SB3-<date> folder
     ppo.learn(total_timesteps=8)
     assert all(torch.isfinite(p).all() for p in ppo.policy.parameters())

@@ -100,3 +100,9 @@ def test_frozen_extractor_keeps_extractor_weights() -> None:
     changed = {k for k in before if not torch.equal(before[k], after[k])}
     assert not any(k.startswith("features_extractor.") for k in changed)
     assert any(k.startswith("action_net.") for k in changed)
+
+
+def test_learn_without_a_run_logger_writes_no_folder() -> None:
+    model = _model()
+    model.learn(64)
+    assert model.logger.get_dir() is None  # SB3's default would be a fresh /tmp/SB3-<date> folder per learn()

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from gymnasium import spaces
 from stable_baselines3 import PPO
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.utils import explained_variance
 
 from imitation_pipeline.policies import policy_class_for, policy_kwargs_for
@@ -135,7 +136,7 @@ def build_ppo(ppo_cfg, arch: dict, env, *, learning_rate: float, seed: int,
     ``learning_rate`` and ``ent_coef`` (default ``ppo_cfg.ent_coef``) are per arm.
     """
     ent = float(ppo_cfg.ent_coef if ent_coef is None else ent_coef)
-    return RegularisedPPO(
+    model = RegularisedPPO(
         policy_class_for(env.observation_space), env,
         learning_rate=float(learning_rate), n_steps=int(ppo_cfg.n_steps), batch_size=int(ppo_cfg.batch_size),
         n_epochs=int(ppo_cfg.n_epochs), gamma=float(ppo_cfg.gamma), gae_lambda=float(ppo_cfg.gae_lambda),
@@ -144,3 +145,6 @@ def build_ppo(ppo_cfg, arch: dict, env, *, learning_rate: float, seed: int,
         target_kl=None if ppo_cfg.target_kl is None else float(ppo_cfg.target_kl),
         policy_kwargs=policy_kwargs_for(arch), seed=int(seed), device="cpu", verbose=0,
     )
+    # a silent logger until the caller sets its own: SB3 would otherwise make a /tmp/SB3-<date> folder per learn()
+    model.set_logger(Logger(folder=None, output_formats=[]))
+    return model
