@@ -54,8 +54,10 @@ def test_dagger_on_the_standin_two_iterations(tmp_path, cli) -> None:
     proc = cli(["stage=dagger", "env=pokemon_standin", "arch=simple_cnn", "dagger.iterations=2",
                     "dagger.steps_per_iteration=24", "dagger.epochs_per_iteration=1", "dagger.batch_size=16",
                     "dagger.beta_decay=0.5", "env.eval_episodes=2", "env.eval_max_steps=12", "env.rows=12",
-                    "env.cols=16", "logger=none", f"hydra.run.dir={run}"], tmp_path)
+                    "env.cols=16", "logger=none", f"run_dir={run}", f"hydra.run.dir={tmp_path / 'hydra'}"],
+               tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert not (run / ".hydra").exists()  # Hydra's files went elsewhere; the run keeps its own config
     summary = json.loads((run / "dagger_summary.json").read_text())
     its = summary["iterations"]
     assert [it["beta"] for it in its] == [1.0, 0.5]
@@ -72,6 +74,14 @@ def test_dagger_on_the_standin_two_iterations(tmp_path, cli) -> None:
             assert z["obs_player_frame"].shape == (24, 3, 84, 84) and z["actions"].shape == (24,)
     _strict_load(load_checkpoint(run / "checkpoints" / "last.ckpt"))
     assert summary["best_checkpoint"] and summary["final_eval"] is not None
+
+    from imitation_pipeline.dagger import report
+
+    assert report.main([str(run), "--episodes", "1", "--noise", "0.5", "--json", str(tmp_path / "r.json")]) == 0
+    (result,) = json.loads((tmp_path / "r.json").read_text())
+    assert result["method"].startswith("dagger") and result["labels"] == 48
+    for mode in ("argmax", "sampled", "perturbed"):
+        assert result[mode]["length"] <= 12 and 0.0 <= result[mode]["success_rate"] <= 1.0
 
 
 def test_dagger_with_a_crashing_oracle_is_one_line(tmp_path, cli) -> None:

@@ -3,7 +3,7 @@
     python -m imitation_pipeline.dagger.report RUN_DIR [RUN_DIR ...] [--episodes 5] [--heldout 0] [--json out.json]
 
 For every run directory it loads ``checkpoints/last.ckpt`` (project schema) and the run's own config
-(``.hydra/config.yaml``: env, world pool), then plays the student alone on the run's evaluation
+(``run_config.yaml``, or Hydra's ``.hydra/config.yaml`` for older runs: env, world pool), then plays the student alone on the run's evaluation
 episodes: once with argmax actions and ``--episodes`` times with sampled actions (torch seeded, so
 reruns give the same numbers); ``--noise p`` also plays argmax actions of which a share p is replaced by
 random buttons ("perturbed": recovery from states the policy's own actions avoid); ``--heldout K``
@@ -29,6 +29,17 @@ def _method(cfg) -> str:
     return ("bc (beta=1)" if min(betas) >= 1.0 else f"dagger ({cfg.dagger.beta_schedule})") + suffix
 
 
+def run_config_path(run_dir: Path) -> Path:
+    """The run's config: ``run_config.yaml`` (written by stage=dagger), else Hydra's ``.hydra/config.yaml``."""
+    from imitation_pipeline.errors import UserFacingError
+    from imitation_pipeline.stages.dagger import RUN_CONFIG
+
+    for path in (run_dir / RUN_CONFIG, run_dir / ".hydra" / "config.yaml"):
+        if path.is_file():
+            return path
+    raise UserFacingError(f"{run_dir}: not a stage=dagger run directory (no {RUN_CONFIG} or .hydra/config.yaml)")
+
+
 def evaluate_run(run_dir: Path, episodes: int, heldout: int, noise: float = 0.0) -> dict:
     import torch
     from omegaconf import OmegaConf
@@ -37,7 +48,7 @@ def evaluate_run(run_dir: Path, episodes: int, heldout: int, noise: float = 0.0)
     from imitation_pipeline.dagger.envs import Episode, evaluate, make_task
     from imitation_pipeline.policies import build_policy
 
-    cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
+    cfg = OmegaConf.load(run_config_path(run_dir))
     modalities = list(cfg.arch.modalities)
     task = make_task(cfg, modalities)
     ckpt = load_checkpoint(run_dir / "checkpoints" / "last.ckpt", expect_observation_space=task.observation_space,

@@ -20,7 +20,7 @@ Trainer per refit would add its setup (loggers, checkpoint dirs, callbacks) each
 nothing the loop needs; the per-iteration checkpoints are written here in the project schema.
 ``dagger.warm_start`` continues from the previous policy (default) instead of refitting from scratch.
 
-Outputs under ``run_dir``: ``checkpoints/iter_XX.ckpt``, ``checkpoints/last.ckpt`` and
+Outputs under ``run_dir``: ``run_config.yaml`` (the run's config), ``checkpoints/iter_XX.ckpt``, ``checkpoints/last.ckpt`` and
 ``checkpoints/best.ckpt`` (by success rate, then milestones, then return), ``data/iter_XX.npz`` (each
 iteration's labelled states, with ``dagger.save_data``), and ``dagger_summary.json``.
 """
@@ -38,6 +38,8 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from imitation_pipeline.atomic_files import write_json_atomic
+
+RUN_CONFIG = "run_config.yaml"
 from imitation_pipeline.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -174,6 +176,13 @@ def run(cfg: DictConfig) -> dict:
     aggregate = Aggregate()
     data_digest = hashlib.sha256()
     ckpt_dir = run_dir / "checkpoints"
+    # the run's own config beside its checkpoints (Hydra's .hydra/ is elsewhere when run_dir is overridden):
+    # dagger.report replays the run's env and world pool from it
+    from imitation_pipeline.atomic_files import write_bytes_atomic
+
+    saved = OmegaConf.to_container(cfg, resolve=False)  # unresolved: other stages' blocks may not resolve here
+    saved["run_dir"] = str(run_dir)
+    write_bytes_atomic(run_dir / RUN_CONFIG, OmegaConf.to_yaml(saved).encode())
     history: list[dict] = []
     best_key, best_path = None, None
     episodes_played = 0
