@@ -39,8 +39,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from imitation_pipeline.atomic_files import write_json_atomic
 
-RUN_CONFIG = "run_config.yaml"
 from imitation_pipeline.errors import UserFacingError
+
+RUN_CONFIG = "run_config.yaml"
 
 log = logging.getLogger(__name__)
 
