@@ -38,7 +38,6 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from imitation_pipeline.atomic_files import write_json_atomic
-
 from imitation_pipeline.errors import UserFacingError
 
 RUN_CONFIG = "run_config.yaml"
