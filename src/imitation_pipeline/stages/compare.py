@@ -71,9 +71,47 @@ def _curves(group: dict) -> dict | None:
             "final_per_seed": [r[1][-1] for r in runs], "final_mean": float(np.mean([r[1][-1] for r in runs]))}
 
 
+def sample_efficiency(curves: dict) -> dict:
+    """Env steps each arm needs to reach the baseline's final held-out success (mean curves over seeds), with
+    a note when that figure says nothing (the baseline never succeeded, or ended no better than it started)."""
+    from imitation_pipeline.evaluation.stats import steps_to_reach
+
+    target = curves[BASELINE]["final_mean"]
+    need = {name: steps_to_reach(cv["steps"], cv["mean"], target) for name, cv in curves.items()}
+    per_seed = {name: [steps_to_reach(cv["steps"], row, target) for row in cv["per_seed"]]
+                for name, cv in curves.items()}
+    ratio = None
+    if need[PRETRAINED] is not None and need[BASELINE]:
+        ratio = need[BASELINE] / max(need[PRETRAINED], 1)
+    base = curves[BASELINE]["mean"]
+    initial, best = float(base[0]), float(max(base))
+    note = None
+    if target <= 0:
+        note = ("the baseline never succeeded on the held-out levels, so reaching its final success rate "
+                "is trivial (0 steps); raise ppo.total_timesteps for a meaningful sample-efficiency figure")
+    elif target <= initial:
+        note = (f"PPO from scratch ended no better than its untrained start on the held-out levels "
+                f"({initial:.3f} -> {target:.3f}), so 0 steps to its final success says nothing; compare the "
+                f"pretrained start {float(curves[PRETRAINED]['mean'][0]):.3f} with the baseline's best {best:.3f}, "
+                f"or raise ppo.total_timesteps")
+    efficiency = {
+        "curve": "success rate on held-out train-suite levels (RL eval logs), mean over seeds",
+        "target_success": target,
+        "env_steps_to_target": need,
+        "env_steps_to_target_per_seed": per_seed,
+        "speedup": ratio,
+        "baseline_initial_success": initial,
+        "baseline_best_success": best,
+        "pretrained_initial_success": float(curves[PRETRAINED]["mean"][0]),
+        "pretrained_steps_to_baseline_best": steps_to_reach(curves[PRETRAINED]["steps"],
+                                                            curves[PRETRAINED]["mean"], best),
+        "note": note,
+    }
+    return efficiency
+
+
 def run(cfg: DictConfig) -> dict:
     from imitation_pipeline.evaluation import plots
-    from imitation_pipeline.evaluation.stats import steps_to_reach
 
     c = cfg.compare
     if not c.pretrained or not c.baseline:
@@ -88,25 +126,7 @@ def run(cfg: DictConfig) -> dict:
     categories = list(groups[BASELINE]["per_category"])
 
     curves = {name: cv for name in (PRETRAINED, BASELINE) if (cv := _curves(groups[name])) is not None}
-    efficiency = None
-    if len(curves) == 2:
-        target = curves[BASELINE]["final_mean"]
-        need = {name: steps_to_reach(cv["steps"], cv["mean"], target) for name, cv in curves.items()}
-        per_seed = {name: [steps_to_reach(cv["steps"], row, target) for row in cv["per_seed"]]
-                    for name, cv in curves.items()}
-        ratio = None
-        if need[PRETRAINED] is not None and need[BASELINE]:
-            ratio = need[BASELINE] / max(need[PRETRAINED], 1)
-        efficiency = {
-            "curve": "success rate on held-out train-suite levels (RL eval logs), mean over seeds",
-            "target_success": target,
-            "env_steps_to_target": need,
-            "env_steps_to_target_per_seed": per_seed,
-            "speedup": ratio,
-            "note": ("the baseline never succeeded on the held-out levels, so reaching its final success rate "
-                     "is trivial (0 steps); raise ppo.total_timesteps for a meaningful sample-efficiency figure")
-            if target <= 0 else None,
-        }
+    efficiency = sample_efficiency(curves) if len(curves) == 2 else None
 
     d_macro = groups[PRETRAINED]["macro_success"]["mean"] - groups[BASELINE]["macro_success"]["mean"]
     diff = {"macro_success": d_macro,
@@ -119,6 +139,8 @@ def run(cfg: DictConfig) -> dict:
         n = efficiency["env_steps_to_target"]
         answer += (f"; env steps to the baseline's final held-out success {efficiency['target_success']:.3f}: "
                    f"BC->PPO {n[PRETRAINED]}, PPO {n[BASELINE]}")
+        if efficiency["note"]:
+            answer += f" ({efficiency['note']})"
 
     plots_dir = Path(c.plots_dir)
     plots_dir.mkdir(parents=True, exist_ok=True)
