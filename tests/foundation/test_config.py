@@ -20,7 +20,8 @@ def _options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
 
 
-GROUP_OPTIONS = [(g, o) for g in ("stage", "arch", "dataset", "env", "logger", "trainer") for o in _options(g)]
+GROUP_OPTIONS = [(g, o) for g in ("stage", "arch", "dataset", "env", "logger", "trainer", "experiment")
+                 for o in _options(g)]
 
 
 def _compose(overrides: list[str]):
