@@ -125,7 +125,27 @@ class ArrayBatches(torch.utils.data.Dataset):
         }
 
 
-class NppDemoDataModule(L.LightningDataModule):
+class ArrayDataModule(L.LightningDataModule):
+    """Loaders over in-memory :class:`DemoArrays` splits (``self.train``, ``self.val``): one fancy-indexed
+    batch per step (:class:`BatchSampler` + :class:`ArrayBatches`), shuffled by ``split_seed`` for training."""
+
+    train: DemoArrays
+    val: DemoArrays | None
+    batch_size: int
+    split_seed: int
+
+    def _loader(self, arrays: DemoArrays, shuffle: bool) -> torch.utils.data.DataLoader:
+        sampler = BatchSampler(len(arrays), self.batch_size, shuffle, self.split_seed)
+        return torch.utils.data.DataLoader(ArrayBatches(arrays), sampler=sampler, batch_size=None, num_workers=0)
+
+    def train_dataloader(self):
+        return self._loader(self.train, shuffle=True)
+
+    def val_dataloader(self):
+        return [] if self.val is None else self._loader(self.val, shuffle=False)
+
+
+class NppDemoDataModule(ArrayDataModule):
     """Ensures the shards exist (through the generation cache), splits, and serves batches."""
 
     def __init__(self, replay_dir: str, cache_dir: str, obs_config: ObsConfig, *, batch_size: int = 256,
@@ -160,16 +180,6 @@ class NppDemoDataModule(L.LightningDataModule):
         self.val = arrays.select(val_ids) if val_ids else None
         self.train_replays = [arrays.replays[i] for i in train_ids]
         self.val_replays = [arrays.replays[i] for i in val_ids]
-
-    def _loader(self, arrays: DemoArrays, shuffle: bool) -> torch.utils.data.DataLoader:
-        sampler = BatchSampler(len(arrays), self.batch_size, shuffle, self.split_seed)
-        return torch.utils.data.DataLoader(ArrayBatches(arrays), sampler=sampler, batch_size=None, num_workers=0)
-
-    def train_dataloader(self):
-        return self._loader(self.train, shuffle=True)
-
-    def val_dataloader(self):
-        return [] if self.val is None else self._loader(self.val, shuffle=False)
 
     def action_counts(self) -> np.ndarray:
         return np.bincount(self.train.actions, minlength=6)

@@ -18,11 +18,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import lightning as L
 import numpy as np
 import torch
 
-from imitation_pipeline.data.npp_datamodule import ArrayBatches, BatchSampler, DemoArrays
+from imitation_pipeline.data.npp_datamodule import ArrayDataModule, DemoArrays
 from imitation_pipeline.data.pokemon_npz import NUM_ACTIONS, PokemonNpzData, load_pokemon_npz
 from imitation_pipeline.errors import DatasetError
 
@@ -51,7 +50,7 @@ def episodes_to_arrays(data: PokemonNpzData, obs_key: str) -> DemoArrays:
     return DemoArrays({obs_key: obs}, actions, replay, np.zeros(len(actions), np.int32), frame, records, [CATEGORY])
 
 
-class PokemonDataModule(L.LightningDataModule):
+class PokemonDataModule(ArrayDataModule):
     def __init__(self, path: str, obs_key: str, *, image_size: int = 84, grayscale: bool = False,
                  num_actions: int = NUM_ACTIONS, use_cache: bool = True, cache_dir: str | None = None,
                  batch_size: int = 256, val_fraction: float = 0.2, split_seed: int = 0, td: bool = False,
@@ -110,16 +109,6 @@ class PokemonDataModule(L.LightningDataModule):
                 "next_obs": {self.obs_key: torch.from_numpy(b.next_observations)},
                 "actions": torch.from_numpy(b.actions), "rewards": torch.from_numpy(b.rewards),
                 "dones": torch.from_numpy(b.dones)}
-
-    def _loader(self, arrays: DemoArrays, shuffle: bool) -> torch.utils.data.DataLoader:
-        sampler = BatchSampler(len(arrays), self.batch_size, shuffle, self.split_seed)
-        return torch.utils.data.DataLoader(ArrayBatches(arrays), sampler=sampler, batch_size=None, num_workers=0)
-
-    def train_dataloader(self):
-        return self._loader(self.train, shuffle=True)
-
-    def val_dataloader(self):
-        return [] if self.val is None else self._loader(self.val, shuffle=False)
 
     def action_counts(self) -> np.ndarray:
         return np.bincount(self.train.actions, minlength=self.num_actions)

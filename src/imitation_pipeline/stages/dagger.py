@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from imitation_pipeline.atomic_files import write_json_atomic
+from imitation_pipeline.atomic_files import write_bytes_atomic, write_json_atomic
 from imitation_pipeline.errors import UserFacingError
 
 RUN_CONFIG = "run_config.yaml"
@@ -178,8 +178,6 @@ def run(cfg: DictConfig) -> dict:
     ckpt_dir = run_dir / "checkpoints"
     # the run's own config beside its checkpoints (Hydra's .hydra/ is elsewhere when run_dir is overridden):
     # dagger.report replays the run's env and world pool from it
-    from imitation_pipeline.atomic_files import write_bytes_atomic
-
     saved = OmegaConf.to_container(cfg, resolve=False)  # unresolved: other stages' blocks may not resolve here
     saved["run_dir"] = str(run_dir)
     write_bytes_atomic(run_dir / RUN_CONFIG, OmegaConf.to_yaml(saved).encode())
