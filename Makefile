@@ -8,7 +8,7 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-slow test-all lint bench sweep record-demos clean
+.PHONY: help install run test test-slow test-all lint bench sweep record-demos demos clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -45,6 +45,13 @@ lint: $(STAMP) ## ruff check
 
 bench: $(STAMP) ## speed benchmarks (figures printed as ratios against references measured in the same run)
 	$(PY) -m benchmarks
+
+DEMO_PER_CATEGORY ?= 60
+DEMO_FRAME_SKIP ?= 4
+DEMO_WORKERS ?= 2
+demos: $(STAMP) ## rebuild the built-in planner demos (demos/npp) at the pipeline's decision rate (resumable)
+	$(PY) -m npp_sim.planner.build_demos --out demos/npp --per-category $(DEMO_PER_CATEGORY) \
+		--frame-skip $(DEMO_FRAME_SKIP) --workers $(DEMO_WORKERS)
 
 LEVELS ?=
 CATEGORY ?=

@@ -41,7 +41,17 @@ GAME_STATE_FIELDS = (
     "jump_buffer", "floor_buffer", "wall_buffer", "launch_pad_buffer", "jump_duration",
     "switch_activated", "time_remaining",
     "to_switch_dx", "to_switch_dy", "to_exit_dx", "to_exit_dy",
+    "path_dx", "path_dy", "path_distance",
 )  # fmt: skip
+# The last three follow the route, not the straight line: the geodesic distance field to the current
+# objective (exit switch until it is activated, then the exit door) over the level's free space
+# (npp_sim.planner.field, mines cost extra), computed once per level. path_dx/dy: offset to the point
+# PATH_LOOKAHEAD_CELLS steepest-descent steps down that field from the ninja, in units of PATH_OFFSET_PX;
+# path_distance: the field's value at the ninja / PATH_DISTANCE_PX. An unreachable objective gives
+# (0, 0, FEATURE_BOUND): no direction, "very far".
+PATH_LOOKAHEAD_CELLS = 8
+PATH_OFFSET_PX = 48.0
+PATH_DISTANCE_PX = 1000.0
 GAME_STATE_DIM = len(GAME_STATE_FIELDS)
 
 MAX_ENTITIES = 64

@@ -69,6 +69,7 @@ class LevelContext:
     layers: StaticLayers | None
     switch_row: int
     exit_row: int
+    path_fields: np.ndarray  # (2, GH, GW) float64: geodesic cost to the switch, to the exit door
     cell_node_feats: np.ndarray  # (C, F) float32
     cell_node_of: np.ndarray  # (25*44,) int32: node row of each cell (x + 44*y grid incl. border), -1 if solid
     cell_edges: np.ndarray  # (2, Ec) int16
@@ -118,8 +119,68 @@ def _clip(v):
             v[i] = -FEATURE_BOUND
 
 
+def path_fields(tiles, entity_float, entity_int, switch_row: int, exit_row: int) -> np.ndarray:
+    """(2, GH, GW) geodesic cost fields to the exit switch and to the exit door (INF where unreachable;
+    a missing switch or door gives an all-INF field)."""
+    from npp_sim.planner.field import GRID_H, GRID_W, INF, DistanceField
+
+    types = entity_int[:, E_TYPE]
+    mines = np.flatnonzero(np.isin(types, _PATH_MINE_TYPES))
+    mine_xy = np.stack([entity_float[mines, EF_X], entity_float[mines, EF_Y]], axis=1) if mines.size else None
+    field = DistanceField(tiles, mine_xy)
+    out = np.full((2, GRID_H, GRID_W), INF)
+    for k, (row, radius) in enumerate(((switch_row, _SWITCH_GOAL_R), (exit_row, _DOOR_GOAL_R))):
+        if row >= 0:
+            out[k] = field.to(float(entity_float[row, EF_X]), float(entity_float[row, EF_Y]), radius)
+    return out
+
+
+_PATH_MINE_TYPES = (1, 21)  # as the planner: mines and toggle mines cost extra to pass near
+_SWITCH_GOAL_R = 14.0  # switch r 6 + ninja r 10, minus slack (as the planner)
+_DOOR_GOAL_R = 18.0  # exit door r 12 + ninja r 10, minus slack
+_FIELD_CELL = 6  # npp_sim.planner.field.CELL
+_UNREACHABLE = 1e17
+
+
 @njit(cache=True, nogil=True)
-def _fill_game_state(nf, ni, ef, switch_row, exit_row, switch_activated, frame, max_frames, out):
+def _fill_path(field, x, y, out):
+    """out[0:2] = offset to the point PATH_LOOKAHEAD_CELLS steepest-descent steps down ``field`` from
+    (x, y), out[2] = the field's value at (x, y) (see observation_spec)."""
+    gh = field.shape[0]
+    gw = field.shape[1]
+    if gh == 0:
+        return
+    cx = min(max(int(x // _FIELD_CELL), 0), gw - 1)
+    cy = min(max(int(y // _FIELD_CELL), 0), gh - 1)
+    d0 = field[cy, cx]
+    if d0 >= _UNREACHABLE:
+        out[0] = 0.0
+        out[1] = 0.0
+        out[2] = FEATURE_BOUND
+        return
+    for _ in range(spec.PATH_LOOKAHEAD_CELLS):
+        best = field[cy, cx]
+        by = cy
+        bx = cx
+        for dy in range(-1, 2):
+            for dx in range(-1, 2):
+                ny = cy + dy
+                nx = cx + dx
+                if 0 <= ny < gh and 0 <= nx < gw and field[ny, nx] < best:
+                    best = field[ny, nx]
+                    by = ny
+                    bx = nx
+        if by == cy and bx == cx:
+            break
+        cy = by
+        cx = bx
+    out[0] = ((cx + 0.5) * _FIELD_CELL - x) / spec.PATH_OFFSET_PX
+    out[1] = ((cy + 0.5) * _FIELD_CELL - y) / spec.PATH_OFFSET_PX
+    out[2] = d0 / spec.PATH_DISTANCE_PX
+
+
+@njit(cache=True, nogil=True)
+def _fill_game_state(nf, ni, ef, switch_row, exit_row, switch_activated, frame, max_frames, fields, out):
     x = nf[N_X]
     y = nf[N_Y]
     out[:] = 0.0
@@ -149,6 +210,8 @@ def _fill_game_state(nf, ni, ef, switch_row, exit_row, switch_activated, frame, 
     if exit_row >= 0:
         out[29] = (ef[exit_row, EF_X] - x) / WORLD_W
         out[30] = (ef[exit_row, EF_Y] - y) / WORLD_H
+    if fields.shape[0] == 2:
+        _fill_path(fields[1] if switch_activated else fields[0], x, y, out[31:34])
     _clip(out.ravel())
 
 
@@ -236,7 +299,7 @@ def _fill_graph(nf, ef, ei, node_type_of, cell_feats, node_of, cell_edges, cell_
 
 
 @njit(cache=True, nogil=True)
-def observe_into(nf, ni, ef, ei, switch_row, exit_row, max_frames, style, layer_player, pf,
+def observe_into(nf, ni, ef, ei, switch_row, exit_row, fields, max_frames, style, layer_player, pf,
                  layer_global, gv, gs, ent, node_type_of, cell_feats, node_of, cell_edges,
                  cell_edge_types, g_feats, g_types, g_nmask, g_eidx, g_etypes, g_emask):
     """Every requested modality in one compiled call; an absent modality has a zero-size output."""
@@ -248,7 +311,7 @@ def observe_into(nf, ni, ef, ei, switch_row, exit_row, max_frames, style, layer_
         global_view_into(layer_global, x, y, ef, ei, style, gv[0])
     if gs.size:
         switched = switch_row >= 0 and ei[switch_row, E_ACTIVE] == 0  # as Simulator.switch_activated
-        _fill_game_state(nf, ni, ef, switch_row, exit_row, switched, ni[N_FRAME], max_frames, gs)
+        _fill_game_state(nf, ni, ef, switch_row, exit_row, switched, ni[N_FRAME], max_frames, fields, gs)
     if ent.size:
         _fill_entities(nf, ef, ei, ent)
     if g_feats.size:
@@ -257,7 +320,7 @@ def observe_into(nf, ni, ef, ei, switch_row, exit_row, max_frames, style, layer_
 
 
 @njit(cache=True, nogil=True)
-def regenerate_into(state, statics, hor, jump, stride, switch_row, exit_row, max_frames, style,
+def regenerate_into(state, statics, hor, jump, stride, switch_row, exit_row, fields, max_frames, style,
                     layer_player, pf, layer_global, gv, gs, ent, node_type_of, cell_feats, node_of,
                     cell_edges, cell_edge_types, g_feats, g_types, g_nmask, g_eidx, g_etypes, g_emask):
     """Play a whole replay from ``state`` and observe every ``stride``-th frame into row t // stride."""
@@ -268,7 +331,7 @@ def regenerate_into(state, statics, hor, jump, stride, switch_row, exit_row, max
     for t in range(hor.shape[0]):
         if t % stride == 0:
             r = t // stride
-            observe_into(nf, ni, ef, ei, switch_row, exit_row, max_frames, style,
+            observe_into(nf, ni, ef, ei, switch_row, exit_row, fields, max_frames, style,
                          layer_player, pf[r] if pf.size else pf[:0, 0],
                          layer_global, gv[r] if gv.size else gv[:0, 0],
                          gs[r] if gs.size else gs[:0, 0], ent[r] if ent.size else ent[:0, 0],
@@ -303,6 +366,7 @@ class ObservationBuilder:
         self.max_frames = int(max_frames)
         self._ctx: LevelContext | None = None
         self._ctx_level = None
+        self._path_cache: dict[int, tuple] = {}  # id(level) -> (level, path fields), levels kept alive
         full = spec.observation_space(spec.MODALITIES)
         self._dtypes = {k: full.spaces[k].dtype for k in _OUTPUT_ORDER}
 
@@ -328,7 +392,16 @@ class ObservationBuilder:
             node_of = np.zeros(0, np.int32)
             edges = np.zeros((2, 0), np.int16)
             etypes = np.zeros(0, np.uint8)
-        self._ctx = LevelContext(layers, switch_row, exit_row, feats, node_of, edges, etypes)
+        if "game_state" in self.modalities:
+            fields = self._path_cache.get(id(level), (None, None))[1]
+            if self._path_cache.get(id(level), (None,))[0] is not level:
+                fields = path_fields(level.tiles, sim.entity_float, ei, switch_row, exit_row)
+                if len(self._path_cache) >= 256:  # bounded: an env cycles through its levels
+                    self._path_cache.pop(next(iter(self._path_cache)))
+                self._path_cache[id(level)] = (level, fields)
+        else:
+            fields = np.zeros((0, 0, 0), np.float64)
+        self._ctx = LevelContext(layers, switch_row, exit_row, fields, feats, node_of, edges, etypes)
         self._ctx_level = level
         return self._ctx
 
@@ -356,7 +429,8 @@ class ObservationBuilder:
         o = [out[k] if k in out else self._empty(k) for k in _OUTPUT_ORDER]
         lp, lg = self._level_args(ctx)
         observe_into(sim.ninja_float, sim.ninja_int, sim.entity_float, sim.entity_int,
-                     ctx.switch_row, ctx.exit_row, self.max_frames, STYLE, lp, o[0], lg, o[1], o[2], o[3],
+                     ctx.switch_row, ctx.exit_row, ctx.path_fields, self.max_frames, STYLE, lp, o[0], lg, o[1],
+                     o[2], o[3],
                      _NODE_TYPE, ctx.cell_node_feats, ctx.cell_node_of, ctx.cell_edges, ctx.cell_edge_types,
                      o[4], o[5], o[6], o[7], o[8], o[9])
         return out
@@ -371,7 +445,7 @@ class ObservationBuilder:
         lp, lg = self._level_args(ctx)
         regenerate_into(sim._state, sim._statics, np.ascontiguousarray(hor, np.int64),
                         np.ascontiguousarray(jump, np.int64), int(stride), ctx.switch_row, ctx.exit_row,
-                        self.max_frames, STYLE, lp, o[0], lg, o[1], o[2], o[3], _NODE_TYPE,
+                        ctx.path_fields, self.max_frames, STYLE, lp, o[0], lg, o[1], o[2], o[3], _NODE_TYPE,
                         ctx.cell_node_feats, ctx.cell_node_of, ctx.cell_edges, ctx.cell_edge_types,
                         o[4], o[5], o[6], o[7], o[8], o[9])
         return out

@@ -47,6 +47,30 @@ def test_every_demo_replays_as_won_and_matches_manifest():
         assert tr.outcome_frame == d["frames"], d["file"]  # wins on the last input
 
 
+def test_every_demo_is_executable_at_its_decision_rate():
+    """The label sampled every k frames, held for k frames (what an env with frame_skip k does), wins."""
+    m = _manifest()
+    k = int(m["frame_skip"])
+    assert k == 4  # the pipeline's env.frame_skip
+    for d in m["demos"]:
+        demo = read_demo(DEMO_DIR / d["file"])
+        assert demo.meta["extra"]["decision_frame_skip"] == k
+        inputs = np.asarray(demo.inputs, dtype=np.uint8)
+        held = np.repeat(inputs[::k], k)[:len(inputs)]
+        assert np.array_equal(held, inputs), d["file"]  # block-constant: nothing to lose by holding
+        assert run_inputs(demo.map_data, held).outcome == "won", d["file"]
+
+
+def test_builtin_set_is_big_enough_to_learn_from():
+    m = _manifest()
+    cats = {}
+    for d in m["demos"]:
+        cats[d["category"]] = cats.get(d["category"], 0) + 1
+    assert len(m["demos"]) >= 300
+    assert set(cats) == {"very_simple", "simple", "medium", "complex", "mine_heavy", "exploration"}
+    assert min(cats.values()) >= 50
+
+
 def test_demo_maps_are_the_train_suite_levels():
     m = _manifest()
     if m["suite"] != "train":

@@ -60,3 +60,20 @@ def test_fallback_is_counted(easy_level):
     a = ex.act(Simulator(easy_level))
     assert 0 <= a < 6
     assert ex.stats["fallbacks"] == 1 and ex.stats["greedy"] == 1
+
+
+def test_expert_at_the_decision_rate_is_followed_by_a_frame_skip_env(simple_level):
+    """Asked every 4 frames and held for 4 (NppEnv frame_skip 4), the expert wins with one plan."""
+    from npp_sim.env import NppEnv
+
+    ex = PlannerExpert(max_nodes=3000, frame_skip=4)
+    env = NppEnv([simple_level], observation=["game_state"], frame_skip=4)
+    env.reset(seed=0)
+    done, steps, info = False, 0, {}
+    while not done:
+        _, _, term, trunc, info = env.step(ex.act(env.unwrapped.sim))
+        done, steps = term or trunc, steps + 1
+    assert info["is_success"]
+    assert ex.stats["replans"] == 1 and ex.stats["fallbacks"] == 0
+    assert ex.stats["cache_hits"] == steps - 1
+    assert ex.lookahead % 4 == 0

@@ -72,3 +72,35 @@ def test_no_exit_map_fails_cleanly(test_maps):
 def test_custom_attempts(easy_level):
     res = solve(easy_level, max_nodes=300, attempts=(SearchConfig(weight=3.0, k_far=4, pos_q=4.0),))
     _check_plan(easy_level, res)
+
+
+@pytest.mark.parametrize("k", [2, 4])
+def test_plans_at_the_decision_rate(simple_level, k):
+    """frame_skip k: the plan holds one byte per k-frame block, so its sampled labels held win."""
+    from npp_sim.planner import block_constant
+
+    res = solve(simple_level, max_nodes=4000, budget_s=120, frame_skip=k)
+    _check_plan(simple_level, res)
+    assert block_constant(res.inputs, k)
+    held = np.repeat(res.inputs[::k], k)[:res.frames]
+    assert np.array_equal(held, res.inputs)
+    # from a mid-level snapshot too (what DAgger and relabelling plan from): blocks count from there
+    sim = Simulator(simple_level)
+    for b in res.inputs[:37]:
+        sim.tick(((int(b) >> 1) & 1) - ((int(b) >> 2) & 1), int(b) & 1)
+    ctx = MapContext(simple_level)
+    sub = plan(ctx, sim.snapshot(), max_nodes=4000, budget_s=120, frame_skip=k)
+    assert sub.success and block_constant(sub.inputs, k)
+
+
+def test_block_constant():
+    from npp_sim.planner import block_constant
+
+    assert block_constant(np.array([1, 1, 1, 1, 2, 2, 2, 2, 0], np.uint8), 4)
+    assert not block_constant(np.array([1, 1, 1, 2, 2, 2, 2, 2], np.uint8), 4)
+    assert block_constant(np.array([1, 2, 3], np.uint8), 1)
+
+
+def test_frame_skip_must_be_positive(easy_level):
+    with pytest.raises(ValueError, match="frame_skip"):
+        plan(MapContext(easy_level), frame_skip=0)

@@ -10,7 +10,16 @@
 """
 
 from .expert import PlannerExpert
-from .search import DEFAULT_ATTEMPTS, MapContext, PlanResult, SearchConfig, plan, solve, verify
+from .search import (
+    DEFAULT_ATTEMPTS,
+    MapContext,
+    PlanResult,
+    SearchConfig,
+    block_constant,
+    plan,
+    solve,
+    verify,
+)
 
-__all__ = ["DEFAULT_ATTEMPTS", "MapContext", "PlanResult", "PlannerExpert", "SearchConfig", "plan",
-           "solve", "verify"]
+__all__ = ["DEFAULT_ATTEMPTS", "MapContext", "PlanResult", "PlannerExpert", "SearchConfig",
+           "block_constant", "plan", "solve", "verify"]

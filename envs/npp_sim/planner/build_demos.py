@@ -2,19 +2,27 @@
 
 Usage::
 
-    python -m npp_sim.planner.build_demos --out demos/npp --per-category 6
+    python -m npp_sim.planner.build_demos --out demos/npp --per-category 80 --frame-skip 4 --workers 2
 
 Levels are the first levels of each category of the train suite (the seeds of
 :func:`npp_sim.levelgen.suite.suite_seeds` with the train base seed), tried in order until
 ``--per-category`` of them are solved (easy categories get ``--easy-factor`` times as many) or
-``--max-tries`` levels were tried. When :mod:`npp_sim.levelgen` cannot be imported, the hand-made
-test maps under ``--fallback-maps`` are used instead (category "reference").
+``--max-tries`` levels were tried. ``--maps DIR`` plans the map files of a folder instead
+(category "reference").
 
-Every replay is written with ``recorder="planner"``, ``success=True``, its level id and category,
-one input byte per frame, and is checked with ``run_inputs(map, inputs).outcome == "won"`` before it
-is written. ``manifest.json`` lists every demo (file, level id, category, seed, frames, nodes,
-seconds, map and input sha256) and every level that was tried but not solved. Existing ``*.replay``
-files from earlier builds in ``--out`` are removed first so the directory matches the manifest.
+**Decision rate.** ``--frame-skip`` k (default 4, the pipeline's ``env.frame_skip``) makes the planner
+search over actions held for whole k-frame blocks, so every demo is executable by an agent acting every k
+frames: the label sampled at frames 0, k, 2k, ..., each held for k frames, replays the demo exactly. Each
+demo is checked for that (and for winning on its last input byte) before it is written. Files still store
+one input byte per simulator frame (v2 header ``frame_skip`` 1); the decision rate is recorded in the
+replay's metadata (``decision_frame_skip``) and in the manifest.
+
+**Parallel and resumable.** ``--workers`` plans levels in a process pool (a progress bar counts them).
+The manifest is rewritten atomically after every level, so a killed build keeps what it solved; a rerun
+with the same planner settings keeps every listed demo whose file is intact (and every recorded failure,
+unless ``--retry-failed``) and plans only the rest. Which levels end up as demos does not depend on the
+worker count: each category takes its first solved levels in suite order. ``*.replay`` files the manifest
+does not list are removed, so the directory always matches the manifest.
 """
 
 from __future__ import annotations
@@ -30,29 +38,54 @@ from pathlib import Path
 
 import numpy as np
 
-from .search import DEFAULT_ATTEMPTS, MapContext, plan
+from .search import DEFAULT_ATTEMPTS, MapContext, block_constant, plan
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "npp-planner-demos"
 MANIFEST_VERSION = 1
 EASY = ("very_simple", "simple")
-DEFAULT_FALLBACK_MAPS = "/work/shared/npp_reference/maps/test_maps"
 
 
-def _levels(category: str, count: int):
-    """(level_id, category, seed, map bytes) of the first ``count`` train levels of a category."""
+def _level(category: str, seed: int | None, maps_dir: str | None, name: str | None):
+    """(level_id, map bytes) of one candidate: a train-suite level or a map file."""
+    if maps_dir is not None:
+        return name, (Path(maps_dir) / name).read_bytes()
     from npp_sim.levelgen import generate_level
+
+    lvl = generate_level(category, seed)
+    return lvl.level_id, lvl.map_data
+
+
+def _candidates(category: str, count: int, maps_dir: str | None) -> list[tuple]:
+    """(category, seed, file name) of the first ``count`` candidates of a category, in order."""
+    if maps_dir is not None:
+        files = sorted(p.name for p in Path(maps_dir).iterdir() if p.is_file() and not p.suffix)
+        return [(category, None, f) for f in files[:count]]
     from npp_sim.levelgen.suite import SUITE_BASE_SEEDS, suite_seeds
 
-    for cat, seed in suite_seeds({category: count}, SUITE_BASE_SEEDS["train"]):
-        lvl = generate_level(cat, seed)
-        yield lvl.level_id, cat, seed, lvl.map_data
+    return [(cat, seed, None) for cat, seed in suite_seeds({category: count}, SUITE_BASE_SEEDS["train"])]
 
 
-def _fallback_levels(directory: str):
-    for p in sorted(Path(directory).iterdir()):
-        if p.is_file() and not p.suffix:
-            yield p.name, "reference", None, p.read_bytes()
+def solve_level(job: tuple) -> dict:
+    """Plan one candidate (runs in a worker): a demo row with its inputs, or a failure row."""
+    category, seed, name, maps_dir, settings = job
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from npp_sim.simulator import run_inputs
+
+    level_id, data = _level(category, seed, maps_dir, name)
+    fs = settings["frame_skip"]
+    res = plan(MapContext(data, source=str(level_id)), None, max_nodes=settings["max_nodes"],
+               budget_s=settings["budget_s"], max_frames=settings["max_frames"], frame_skip=fs)
+    row = {"level_id": str(level_id), "category": category, "seed": seed, "nodes": res.nodes,
+           "seconds": round(res.seconds, 3)}
+    if not res.success:
+        return {**row, "stop": res.stop}
+    inputs = np.asarray(res.inputs, dtype=np.uint8)
+    held = np.repeat(inputs[::fs], fs)[:len(inputs)]  # what an agent acting every fs frames plays
+    trace = run_inputs(data, held)
+    if not block_constant(inputs, fs) or trace.outcome != "won" or trace.outcome_frame != len(inputs):
+        return {**row, "stop": f"not executable at frame_skip {fs}"}
+    return {**row, "inputs": inputs.tobytes().hex(), "attempt": res.attempt, "map": data.hex()}
 
 
 def _atomic_json(path: Path, obj) -> None:
@@ -61,6 +94,7 @@ def _atomic_json(path: Path, obj) -> None:
         with os.fdopen(fd, "w") as f:
             json.dump(obj, f, indent=1, sort_keys=False)
             f.write("\n")
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -68,72 +102,154 @@ def _atomic_json(path: Path, obj) -> None:
         raise
 
 
+def _previous(out: Path, planner: dict, frame_skip: int, retry_failed: bool) -> tuple[dict, dict]:
+    """Demo and failure rows of an earlier build with the same settings, keyed by (category, level)."""
+    path = out / MANIFEST
+    try:
+        old = json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}, {}
+    if old.get("planner") != planner or old.get("frame_skip", 1) != frame_skip:
+        return {}, {}
+    demos = {}
+    for d in old.get("demos", []):
+        f = out / d["file"]
+        if f.is_file() and hashlib.sha256(f.read_bytes()).hexdigest() == d.get("file_sha256"):
+            demos[(d["category"], d["level_id"])] = d
+    fails = {} if retry_failed else {(d["category"], d["level_id"]): d for d in old.get("failures", [])}
+    return demos, fails
+
+
 def build(out: str | Path, per_category: int = 6, *, categories=None, easy_factor: float = 1.5,
           max_tries: int | None = None, max_nodes: int = 40000, budget_s: float = 120.0,
-          max_frames: int = 6000, fallback_maps: str = DEFAULT_FALLBACK_MAPS, log=print) -> dict:
+          max_frames: int = 6000, frame_skip: int = 4, workers: int = 1, maps_dir: str | None = None,
+          retry_failed: bool = False, progress: bool = False, log=print) -> dict:
     """Solve levels and write demos + manifest into ``out``; returns the manifest dict."""
     from npp_sim.formats import write_demo
-    from npp_sim.simulator import run_inputs
 
+    if frame_skip < 1:
+        raise ValueError(f"frame_skip must be >= 1, got {frame_skip}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    try:
+    if maps_dir is not None:
+        cats, generator_version = ("reference",), None
+    else:
         from npp_sim.levelgen import CATEGORIES, GENERATOR_VERSION
 
-        use_levelgen = True
-    except ImportError as exc:  # levelgen unavailable: hand-made maps
-        log(f"levelgen unavailable ({exc}); using {fallback_maps}")
-        CATEGORIES, GENERATOR_VERSION, use_levelgen = ("reference",), None, False
-    cats = tuple(categories) if categories else CATEGORIES
-    for old in out.glob("*.replay"):
-        old.unlink()
+        cats, generator_version = tuple(categories) if categories else CATEGORIES, GENERATOR_VERSION
+    planner = {"max_nodes": max_nodes, "budget_s": budget_s, "max_frames": max_frames,
+               "attempts": [a.__dict__ for a in DEFAULT_ATTEMPTS]}
+    settings = {"max_nodes": max_nodes, "budget_s": budget_s, "max_frames": max_frames, "frame_skip": frame_skip}
+    kept, kept_fail = _previous(out, planner, frame_skip, retry_failed)
+    if kept or kept_fail:
+        log(f"resuming: {len(kept)} demos and {len(kept_fail)} failures kept from the earlier build")
 
-    demos, failures = [], []
-    for cat in cats:
-        want = int(round(per_category * easy_factor)) if cat in EASY else int(per_category)
-        tries = max_tries if max_tries is not None else 2 * want
-        source = _levels(cat, tries) if use_levelgen else _fallback_levels(fallback_maps)
-        got = 0
-        for level_id, category, seed, data in source:
-            if got >= want:
+    want = {c: int(round(per_category * easy_factor)) if c in EASY else int(per_category) for c in cats}
+    cands = {c: _candidates(c, max_tries if max_tries is not None else 2 * want[c], maps_dir) for c in cats}
+    results: dict[tuple, dict] = {}  # (category, index) -> row
+    nxt = dict.fromkeys(cats, 0)
+
+    def key_of(c, i):
+        cat, seed, name = cands[c][i]
+        return cat, (name if maps_dir is not None else _level_id(cat, seed))
+
+    def solved(c):
+        return sum(1 for (cc, _), r in results.items() if cc == c and "inputs" in r)
+
+    def manifest():
+        demos, failures = [], []
+        for c in cats:
+            got = 0
+            for i in range(nxt[c]):
+                r = results.get((c, i))
+                if r is None or got >= want[c]:
+                    continue
+                if "inputs" in r:
+                    demos.append(r["row"])
+                    got += 1
+                else:
+                    failures.append(r)
+        return {"format": MANIFEST_FORMAT, "version": MANIFEST_VERSION,
+                "generator_version": generator_version,
+                "suite": "train" if maps_dir is None else "reference",
+                "frame_skip": frame_skip, "planner": planner, "demos": demos, "failures": failures}
+
+    def record(c, i, r):
+        if "inputs" in r and "row" not in r:
+            inputs = np.frombuffer(bytes.fromhex(r["inputs"]), dtype=np.uint8)
+            data = bytes.fromhex(r["map"])
+            name = f"{r['level_id']}.replay"
+            write_demo(out / name, data, inputs, success=True, level_id=r["level_id"], category=c,
+                       frame_skip=1, recorder="planner",
+                       meta={"planner_nodes": r["nodes"], "planner_attempt": r["attempt"],
+                             "max_nodes": max_nodes, "seed": r["seed"], "decision_frame_skip": frame_skip})
+            row = {"file": name, **{k: r[k] for k in ("level_id", "category", "seed", "nodes", "seconds")},
+                   "frames": int(len(inputs)), "frame_skip": frame_skip, "attempt": r["attempt"],
+                   "map_sha256": hashlib.sha256(data).hexdigest(),
+                   "inputs_sha256": hashlib.sha256(inputs.tobytes()).hexdigest(),
+                   "file_sha256": hashlib.sha256((out / name).read_bytes()).hexdigest()}
+            r = {"inputs": True, "row": row}
+        results[(c, i)] = r
+
+    from tqdm import tqdm
+
+    bar = tqdm(desc="planner demos", unit="level", disable=not progress, total=sum(want.values()))
+    pool = None
+    if workers > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+    t0 = time.perf_counter()
+    try:
+        while True:  # waves: each category plans its next (still wanted) candidates, in suite order
+            jobs = []
+            for c in cats:
+                need = want[c] - solved(c)
+                while need > 0 and nxt[c] < len(cands[c]):
+                    i = nxt[c]
+                    nxt[c] += 1
+                    k = key_of(c, i)
+                    if k in kept:
+                        results[(c, i)] = {"inputs": True, "row": kept[k]}
+                        need -= 1
+                        bar.update()
+                    elif k in kept_fail:
+                        results[(c, i)] = kept_fail[k]
+                    else:
+                        cat, seed, name = cands[c][i]
+                        jobs.append(((c, i), (cat, seed, name, maps_dir, settings)))
+                        need -= 1
+            if not jobs:
                 break
-            ctx = MapContext(data, source=level_id)
-            res = plan(ctx, None, max_nodes=max_nodes, budget_s=budget_s, max_frames=max_frames)
-            row = {"level_id": level_id, "category": category, "seed": seed,
-                   "nodes": res.nodes, "seconds": round(res.seconds, 3)}
-            if not res.success:
-                failures.append({**row, "stop": res.stop})
-                log(f"{category:12s} {level_id:28s} FAILED ({res.stop}) nodes={res.nodes} "
-                    f"{res.seconds:.1f}s")
-                continue
-            inputs = np.asarray(res.inputs, dtype=np.uint8)
-            if run_inputs(data, inputs).outcome != "won":  # plan() already checked; be explicit
-                failures.append({**row, "stop": "replay not won"})
-                continue
-            name = f"{level_id}.replay"
-            write_demo(out / name, data, inputs, success=True, level_id=level_id,
-                       category=category, frame_skip=1, recorder="planner",
-                       meta={"planner_nodes": res.nodes, "planner_attempt": res.attempt,
-                             "max_nodes": max_nodes, "seed": seed})
-            demos.append({"file": name, **row, "frames": int(len(inputs)),
-                          "attempt": res.attempt,
-                          "map_sha256": hashlib.sha256(data).hexdigest(),
-                          "inputs_sha256": hashlib.sha256(inputs.tobytes()).hexdigest()})
-            got += 1
-            log(f"{category:12s} {level_id:28s} ok frames={len(inputs):5d} nodes={res.nodes:6d} "
-                f"{res.seconds:.1f}s")
-    manifest = {
-        "format": MANIFEST_FORMAT,
-        "version": MANIFEST_VERSION,
-        "generator_version": GENERATOR_VERSION,
-        "suite": "train" if use_levelgen else "reference",
-        "planner": {"max_nodes": max_nodes, "budget_s": budget_s, "max_frames": max_frames,
-                    "attempts": [a.__dict__ for a in DEFAULT_ATTEMPTS]},
-        "demos": demos,
-        "failures": failures,
-    }
-    _atomic_json(out / MANIFEST, manifest)
-    return manifest
+            rows = pool.map(solve_level, [j for _, j in jobs]) if pool else map(solve_level, [j for _, j in jobs])
+            for (ci, _), r in zip(jobs, rows, strict=True):
+                record(*ci, r)
+                ok = "inputs" in results[ci]
+                bar.update(1 if ok else 0)
+                row = results[ci]["row"] if ok else r
+                log(f"{ci[0]:12s} {row['level_id']:28s} "
+                    + (f"ok frames={row['frames']:5d}" if ok else f"FAILED ({r['stop']})")
+                    + f" nodes={row['nodes']:6d} {row['seconds']:.1f}s")
+                _atomic_json(out / MANIFEST, manifest())
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    m = manifest()
+    listed = {d["file"] for d in m["demos"]}
+    for old in out.glob("*.replay"):
+        if old.name not in listed:
+            old.unlink()
+    _atomic_json(out / MANIFEST, m)
+    log(f"{len(m['demos'])} demos in {time.perf_counter() - t0:.0f}s")
+    return m
+
+
+def _level_id(category: str, seed: int) -> str:
+    from npp_sim.levelgen.generator import level_id_for
+
+    return level_id_for(category, seed)
 
 
 def summary_table(manifest: dict) -> str:
@@ -171,13 +287,21 @@ def main(argv=None) -> int:
     ap.add_argument("--max-nodes", type=int, default=40000)
     ap.add_argument("--budget-s", type=float, default=120.0)
     ap.add_argument("--max-frames", type=int, default=6000)
-    ap.add_argument("--fallback-maps", default=DEFAULT_FALLBACK_MAPS)
+    ap.add_argument("--frame-skip", type=int, default=4,
+                    help="decision rate: plan actions held for this many frames (the env's frame_skip)")
+    ap.add_argument("--workers", type=int, default=1, help="planner processes")
+    ap.add_argument("--maps", default=None, help="plan the map files of this folder instead of the train suite")
+    ap.add_argument("--retry-failed", action="store_true", help="plan levels an earlier build failed again")
     a = ap.parse_args(argv)
+    if a.workers < 1 or a.frame_skip < 1 or a.per_category < 1:
+        ap.error("--workers, --frame-skip and --per-category must be >= 1")
+    if a.maps is not None and not Path(a.maps).is_dir():
+        ap.error(f"--maps {a.maps}: not a directory")
     t0 = time.perf_counter()
     m = build(a.out, a.per_category, categories=a.categories, easy_factor=a.easy_factor,
               max_tries=a.max_tries, max_nodes=a.max_nodes, budget_s=a.budget_s,
-              max_frames=a.max_frames, fallback_maps=a.fallback_maps,
-              log=lambda s: print(s, flush=True))
+              max_frames=a.max_frames, frame_skip=a.frame_skip, workers=a.workers, maps_dir=a.maps,
+              retry_failed=a.retry_failed, progress=sys.stderr.isatty(), log=lambda s: print(s, flush=True))
     print(summary_table(m))
     size = sum((Path(a.out) / d["file"]).stat().st_size for d in m["demos"])
     print(f"{len(m['demos'])} demos, {size} bytes, {time.perf_counter() - t0:.0f}s")

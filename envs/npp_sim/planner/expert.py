@@ -20,7 +20,10 @@
       current state and the surviving action with the smallest geodesic distance to the goal is
       returned (NOOP when all of them die) (``stats["greedy"]``).
 
-Terminal states (won, dead) get NOOP. Actions are the env's Discrete(6) ids; the plan's input bytes
+With ``frame_skip`` k (the env's), plans hold one action per k-frame block counted from the state
+they were planned from (see :func:`~npp_sim.planner.search.plan`), so an env that asks every k frames
+and holds the answer for k frames follows the plan exactly; the greedy lookahead is rounded up to whole
+blocks. Terminal states (won, dead) get NOOP. Actions are the env's Discrete(6) ids; the plan's input bytes
 map to them through :data:`npp_sim.env.ACTION_INPUT_BYTES`.
 """
 
@@ -57,12 +60,15 @@ class PlannerExpert:
 
     def __init__(self, map_data=None, *, max_nodes: int = 20000, replan_nodes: int = 4000,
                  budget_s: float = 60.0, max_frames: int = 6000, lookahead: int = 6,
-                 seed: int = 0):
+                 seed: int = 0, frame_skip: int = 1):
+        if int(frame_skip) < 1:
+            raise ValueError(f"frame_skip must be >= 1, got {frame_skip}")
+        self.frame_skip = int(frame_skip)
         self.max_nodes = int(max_nodes)
         self.replan_nodes = int(replan_nodes)
         self.budget_s = float(budget_s)
         self.max_frames = int(max_frames)
-        self.lookahead = int(lookahead)
+        self.lookahead = -(-int(lookahead) // self.frame_skip) * self.frame_skip
         self.seed = int(seed)
         self.ctx: MapContext | None = None
         self._fresh = True
@@ -114,7 +120,7 @@ class PlannerExpert:
         self.stats["replans"] += 1
         left = max(self.max_frames - int(state[1][N_FRAME]), 1)
         res = plan(self.ctx, copy_state(state), max_nodes=budget, budget_s=self.budget_s,
-                   max_frames=left, seed=self.seed, refine=fresh)
+                   max_frames=left, seed=self.seed, refine=fresh, frame_skip=self.frame_skip)
         if res.success:
             self.stats["replan_solved"] += 1
             self._cache(state, res.inputs)

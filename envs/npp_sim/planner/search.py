@@ -211,20 +211,35 @@ def _lookup(f: np.ndarray, x: float, y: float) -> float:
     return float(f[gy, gx])
 
 
-class _Macros:
-    """The macro table of one config: ids -> (hors, jumps) arrays and per-situation id lists."""
+def _blocks(frames: int, frame_skip: int) -> int:
+    """``frames`` rounded up to a whole number of ``frame_skip``-frame blocks (at least one)."""
+    return max(1, -(-int(frames) // frame_skip)) * frame_skip
 
-    def __init__(self, cfg: SearchConfig, order: tuple[int, ...] = (1, -1, 0)):
+
+class _Macros:
+    """The macro table of one config: ids -> (hors, jumps) arrays and per-situation id lists.
+
+    With ``frame_skip`` k > 1 every macro is a run of whole k-frame blocks, each block holding one
+    control (the k-frame macro lengths are rounded up to multiples of k; "release then press" releases
+    for one block), so any concatenation of macros from a block boundary is block-constant: an agent
+    that holds each action for k frames can execute the plan exactly.
+    """
+
+    def __init__(self, cfg: SearchConfig, order: tuple[int, ...] = (1, -1, 0), frame_skip: int = 1):
         self.table: list[tuple[np.ndarray, np.ndarray]] = []
         self.sets: dict[tuple[int, int], np.ndarray] = {}
-        for k in sorted({cfg.k_far, cfg.k_near}):
+        fs = int(frame_skip)
+        self.k_near = _blocks(cfg.k_near, fs)
+        self.k_far = _blocks(cfg.k_far, fs)
+        long_hold = _blocks(cfg.long_hold, fs)
+        for k in sorted({self.k_far, self.k_near}):
             for held in (0, 1):
                 ids = []
                 for h in order:
-                    seqs = [[(h, 0)] * k, [(h, 1)] * k, [(h, 1)] * cfg.long_hold]
+                    seqs = [[(h, 0)] * k, [(h, 1)] * k, [(h, 1)] * long_hold]
                     if held:
-                        seqs += [[(h, 0)] + [(h, 1)] * (k - 1),
-                                 [(h, 0)] + [(h, 1)] * (cfg.long_hold - 1)]
+                        seqs += [[(h, 0)] * fs + [(h, 1)] * max(k - fs, fs),
+                                 [(h, 0)] * fs + [(h, 1)] * (long_hold - fs)]
                     for seq in seqs:
                         ids.append(len(self.table))
                         self.table.append(_macro_arrays(seq))
@@ -248,13 +263,13 @@ def _inputs_of(path_macros, path_frames, table) -> np.ndarray:
 
 
 def _search(ctx: MapContext, start: tuple, cfg: SearchConfig, max_nodes: int, deadline: float,
-            max_frames: int, seed: int) -> dict:
+            max_frames: int, seed: int, frame_skip: int = 1) -> dict:
     """One weighted-A* attempt from ``start``; returns a dict with the path and counters."""
     order = (1, -1, 0)
     if seed:
         rng = np.random.default_rng(seed)
         order = tuple(int(v) for v in rng.permutation(np.array(order)))
-    macros = _Macros(cfg, order)
+    macros = _Macros(cfg, order, frame_skip)
     table = macros.table
     near_pre, near_post = ctx.near_masks(cfg.near_px)
     statics = ctx.statics
@@ -302,7 +317,7 @@ def _search(ctx: MapContext, start: tuple, cfg: SearchConfig, max_nodes: int, de
         near = near_post if switch else near_pre
         gx = min(max(int(nf[N_X] // CELL), 0), near.shape[1] - 1)
         gy = min(max(int(nf[N_Y] // CELL), 0), near.shape[0] - 1)
-        k = cfg.k_near if near[gy, gx] else cfg.k_far
+        k = macros.k_near if near[gy, gx] else macros.k_far
         ids = macros.sets[(k, 1 if ni[N_JUMP] else 0)]
         gn = g[nid]
         nc = ids.shape[0]
@@ -376,16 +391,32 @@ def verify(ctx: MapContext, start: tuple, inputs: np.ndarray) -> bool:
     return tr.outcome == "won" and tr.outcome_frame == len(b)
 
 
+def block_constant(inputs: np.ndarray, frame_skip: int) -> bool:
+    """True when ``inputs`` change only at multiples of ``frame_skip`` (each block holds one byte),
+    i.e. an agent acting every ``frame_skip`` frames can reproduce them exactly."""
+    b = np.asarray(inputs, dtype=np.uint8)
+    k = int(frame_skip)
+    if k <= 1 or len(b) == 0:
+        return True
+    return bool(np.array_equal(b, np.repeat(b[::k], k)[:len(b)]))
+
+
 def plan(ctx: MapContext, start: tuple | None = None, *, max_nodes: int = 20000,
          budget_s: float = 60.0, max_frames: int = 6000, seed: int = 0,
-         attempts=DEFAULT_ATTEMPTS, refine: bool = True) -> PlanResult:
+         attempts=DEFAULT_ATTEMPTS, refine: bool = True, frame_skip: int = 1) -> PlanResult:
     """Plan from ``start`` (a simulator snapshot; default: the map's initial state).
 
     Attempts run in order until one finds a verified plan. With ``refine``, the rest of the node
     budget (up to ``REFINE_FACTOR`` x the nodes used so far, at least ``REFINE_MIN_NODES``) goes to
     a less greedy search limited to plans strictly shorter than the first; the shorter verified
     plan wins (``attempt`` = ``len(attempts)`` marks a refined plan).
+
+    ``frame_skip`` k plans at the decision rate of an env with that frame skip: the returned inputs
+    hold one byte per k-frame block counted from ``start`` (:func:`block_constant`), so the labels
+    sampled every k frames, each held for k frames, replay the plan exactly.
     """
+    if int(frame_skip) < 1:
+        raise ValueError(f"frame_skip must be >= 1, got {frame_skip}")
     t0 = time.perf_counter()
     deadline = t0 + budget_s
     from_scratch = start is None
@@ -404,14 +435,14 @@ def plan(ctx: MapContext, start: tuple | None = None, *, max_nodes: int = 20000,
         share = left if last else min(left, int(math.ceil(max_nodes * cfg.share)))
         if share <= 0:
             break
-        out = _search(ctx, start, cfg, share, deadline, max_frames, seed)
+        out = _search(ctx, start, cfg, share, deadline, max_frames, seed, frame_skip)
         left -= out["nodes"]
         res.nodes += out["nodes"]
         res.generated += out["generated"]
         res.attempts.append({"attempt": i, "nodes": out["nodes"], "stop": out["stop"]})
         res.stop = out["stop"]
         if out["inputs"] is not None:
-            ok = verify(ctx, start, out["inputs"])
+            ok = block_constant(out["inputs"], frame_skip) and verify(ctx, start, out["inputs"])
             if from_scratch and ok:
                 from npp_sim.simulator import run_inputs
 
@@ -430,13 +461,13 @@ def plan(ctx: MapContext, start: tuple | None = None, *, max_nodes: int = 20000,
             break
     if refine and res.success and left > 0 and time.perf_counter() < deadline:
         share = min(left, max(REFINE_MIN_NODES, REFINE_FACTOR * res.nodes))
-        out = _search(ctx, start, REFINE, share, deadline, res.frames - 1, seed)
+        out = _search(ctx, start, REFINE, share, deadline, res.frames - 1, seed, frame_skip)
         res.nodes += out["nodes"]
         res.generated += out["generated"]
         res.attempts.append({"attempt": len(attempts), "nodes": out["nodes"],
                              "stop": out["stop"], "refine": True})
         if out["inputs"] is not None and len(out["inputs"]) < res.frames:
-            ok = verify(ctx, start, out["inputs"])
+            ok = block_constant(out["inputs"], frame_skip) and verify(ctx, start, out["inputs"])
             if from_scratch and ok:
                 from npp_sim.simulator import run_inputs
 
@@ -450,7 +481,8 @@ def plan(ctx: MapContext, start: tuple | None = None, *, max_nodes: int = 20000,
 
 
 def solve(map_data, *, budget_s: float = 60.0, max_nodes: int = 20000, max_frames: int = 6000,
-          seed: int = 0, attempts=DEFAULT_ATTEMPTS, refine: bool = True) -> PlanResult:
+          seed: int = 0, attempts=DEFAULT_ATTEMPTS, refine: bool = True,
+          frame_skip: int = 1) -> PlanResult:
     """Find input bytes that win ``map_data`` in our simulator from the spawn state.
 
     Deterministic for the same arguments as long as the node budget (``max_nodes``), not the
@@ -459,8 +491,8 @@ def solve(map_data, *, budget_s: float = 60.0, max_nodes: int = 20000, max_frame
     """
     ctx = MapContext(map_data)
     return plan(ctx, None, max_nodes=max_nodes, budget_s=budget_s, max_frames=max_frames,
-                seed=seed, attempts=attempts, refine=refine)
+                seed=seed, attempts=attempts, refine=refine, frame_skip=frame_skip)
 
 
-__all__ = ["DEFAULT_ATTEMPTS", "REFINE", "MapContext", "PlanResult", "SearchConfig", "input_byte",
-           "plan", "solve", "verify"]
+__all__ = ["DEFAULT_ATTEMPTS", "REFINE", "MapContext", "PlanResult", "SearchConfig", "block_constant",
+           "input_byte", "plan", "solve", "verify"]

@@ -17,7 +17,7 @@ class RewardConfig:
 class NppEnvConfig:
     name: str = "npp"
     id: str = "NPP-v0"
-    frame_skip: int = 1
+    frame_skip: int = 4  # decision rate: BC labels (generate.stride) and PPO steps hold an action this many frames
     max_frames: int = 20000
     lr_rule: str = "cancel"
     reward: RewardConfig = field(default_factory=RewardConfig)

@@ -46,6 +46,7 @@ class BCConfig:
     early_stopping_patience: int = 10
     rollout_every_n_epochs: int = 1  # 0 disables rollout evaluation
     rollout_levels: int = 4  # held-out levels: the maps of validation replays
+    rollout_train_levels: int = 4  # training levels (maps of training replays): can the policy imitate?
     rollout_max_frames: int = 2000
     checkpoint_pointer: str = "${cache_root}/latest/bc-${arch.name}-seed${seed}.json"
     # DQN-BC hybrid (off when td_weight = 0): loss += td_weight * TD error of the policy's action logits

@@ -122,11 +122,11 @@ class NppPlannerExpert:
     name = "planner"
 
     def __init__(self, max_nodes: int = 20000, replan_nodes: int = 4000, budget_s: float = 60.0,
-                 max_frames: int = 6000, seed: int = 0):
+                 max_frames: int = 6000, seed: int = 0, frame_skip: int = 1):
         from npp_sim.planner import PlannerExpert
 
         self.inner = PlannerExpert(max_nodes=max_nodes, replan_nodes=replan_nodes, budget_s=budget_s,
-                                   max_frames=max_frames, seed=seed)
+                                   max_frames=max_frames, seed=seed, frame_skip=frame_skip)
 
     @staticmethod
     def _sim(env):
@@ -317,7 +317,8 @@ class SubprocessOracle:
 
 
 # --------------------------------------------------------------------------------- from the config
-def make_expert(expert_cfg, env_name: str, n_actions: int, seed: int = 0, max_frames: int = 6000) -> Expert:
+def make_expert(expert_cfg, env_name: str, n_actions: int, seed: int = 0, max_frames: int = 6000,
+                frame_skip: int = 1) -> Expert:
     """The expert of ``dagger.expert`` for ``env_name`` (``kind=auto`` picks the env's built-in expert)."""
     kind = str(expert_cfg.kind)
     if kind == "auto":
@@ -335,7 +336,7 @@ def make_expert(expert_cfg, env_name: str, n_actions: int, seed: int = 0, max_fr
         return NppPlannerExpert(max_nodes=int(expert_cfg.planner_max_nodes),
                                 replan_nodes=int(expert_cfg.planner_replan_nodes),
                                 budget_s=float(expert_cfg.planner_budget_s), max_frames=max_frames,
-                                seed=seed)
+                                seed=seed, frame_skip=frame_skip)
     if kind in ("callable", "subprocess"):
         if not expert_cfg.target:
             raise OracleError(f"dagger.expert.kind={kind} needs dagger.expert.target "

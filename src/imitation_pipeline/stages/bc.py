@@ -75,12 +75,16 @@ def npp_datamodule(cfg: DictConfig, modalities: list[str]):
     )
 
 
-def rollout_levels(dm, limit: int) -> tuple[list[bytes], list[str]]:
-    """Maps of the validation replays (held out from training), at most ``limit``."""
+def rollout_levels(dm, limit: int, split: str = "val") -> tuple[list[bytes], list[str]]:
+    """Maps of the validation replays (held out from training), or of the training replays with
+    ``split="train"`` (evenly spread over them, so every category is sampled), at most ``limit``."""
     from npp_sim.formats import read_demo
 
+    recs = list(dm.val_replays if split == "val" else dm.train_replays)
+    if split == "train" and limit > 0 and len(recs) > limit:
+        recs = [recs[int(i)] for i in np.linspace(0, len(recs) - 1, limit).round()]
     levels, names, seen = [], [], set()
-    for rec in dm.val_replays:
+    for rec in recs:
         if len(levels) >= limit:
             break
         demo = read_demo(Path(dm.replay_dir) / rec["file"])
@@ -131,10 +135,12 @@ def _npp_data(cfg: DictConfig, modalities: list[str]) -> BCData:
         raise DatasetError(f"{cfg.generate.replay_dir}: too few replays for a validation split "
                            f"({len(dm.train_replays)} usable); add replays or set dataset.val_fraction")
     levels, names = rollout_levels(dm, int(cfg.bc.rollout_levels))
+    train_levels, train_names = rollout_levels(dm, int(cfg.bc.rollout_train_levels), split="train")
     rollout = None
-    if int(cfg.bc.rollout_every_n_epochs) > 0 and levels:
+    if int(cfg.bc.rollout_every_n_epochs) > 0 and (levels or train_levels):
         make_env = make_env_factory(cfg, modalities, int(cfg.bc.rollout_max_frames))
-        rollout = RolloutEvaluation(make_env, levels, names, int(cfg.bc.rollout_every_n_epochs))
+        rollout = RolloutEvaluation(make_env, levels, names, int(cfg.bc.rollout_every_n_epochs),
+                                    train_levels, train_names)
     prov = {"dataset_hash": dm.manifest_path.stem.removeprefix("manifest-"), "train_replays": len(dm.train_replays),
             "val_replays": len(dm.val_replays), "obs_key": dm.manifest_path.parent.name}
     return BCData(dm, observation_space(modalities), spaces.Discrete(6), prov, dm.all.categories, rollout)
@@ -293,6 +299,7 @@ def run(cfg: DictConfig) -> dict:
         "train_replays": len(dm.train_replays),
         "val_replays": len(dm.val_replays),
         "metrics": metrics,
+        "rollouts": list(getattr(data.rollout, "history", [])),
     }
     write_json_atomic(run_dir / "bc_summary.json", summary)
     print(f"bc: best {monitor} = {summary['best_score']} -> {summary['best_checkpoint']}")

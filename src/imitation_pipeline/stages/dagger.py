@@ -168,7 +168,8 @@ def run(cfg: DictConfig) -> dict:
     task = make_task(cfg, modalities)
     env = task.make_env()
     expert = make_expert(dcfg.expert, str(cfg.env.name), int(task.action_space.n), seed=seed,
-                         max_frames=int(dcfg.npp_max_frames))
+                         max_frames=int(dcfg.npp_max_frames),
+                         frame_skip=int(cfg.env.frame_skip) if cfg.env.name == "npp" else 1)
     module, optimizer = build_module(arch, task, dcfg, seed)
     if dcfg.initial_checkpoint:
         load_initial(module, str(dcfg.initial_checkpoint), arch, task)

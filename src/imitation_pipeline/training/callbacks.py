@@ -79,20 +79,38 @@ class RolloutEvaluation(L.Callback):
 
     Logs ``rollout/success_rate``, ``rollout/return`` and ``rollout/length`` (deterministic actions,
     one episode per level), which ModelCheckpoint can monitor to keep the best policy by success.
+    With ``train_levels`` (maps the policy was trained on) it also logs ``rollout/train_success_rate``:
+    whether the policy can imitate what it has seen, judged closed-loop. ``history`` keeps every
+    evaluation (epoch, held-out and train success) for the stage summary.
     """
 
-    def __init__(self, make_env, levels: list, level_names: list[str], every_n_epochs: int = 1):
+    def __init__(self, make_env, levels: list, level_names: list[str], every_n_epochs: int = 1,
+                 train_levels: list | None = None, train_names: list[str] | None = None):
         self.make_env, self.levels, self.level_names, self.every = make_env, levels, level_names, every_n_epochs
+        self.train_levels, self.train_names = list(train_levels or []), list(train_names or [])
+        self.history: list[dict] = []
+
+    def evaluate(self, policy) -> dict:
+        """Held-out (and training-level) success of ``policy`` now, as logged."""
+        results = evaluate_policy(policy, self.make_env, self.levels, self.level_names) if self.levels else []
+        out = {}
+        if results:
+            out.update({
+                "rollout/success_rate": float(np.mean([r["success"] for r in results])),
+                "rollout/return": float(np.mean([r["return"] for r in results])),
+                "rollout/length": float(np.mean([r["length"] for r in results])),
+            })
+        if self.train_levels:
+            tr = evaluate_policy(policy, self.make_env, self.train_levels, self.train_names)
+            out["rollout/train_success_rate"] = float(np.mean([r["success"] for r in tr]))
+        return out
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module) -> None:
-        if trainer.sanity_checking or not self.levels or (trainer.current_epoch + 1) % self.every:
+        if trainer.sanity_checking or not (self.levels or self.train_levels) or (trainer.current_epoch + 1) % self.every:
             return
-        results = evaluate_policy(pl_module.policy, self.make_env, self.levels, self.level_names)
-        pl_module.log_dict({
-            "rollout/success_rate": float(np.mean([r["success"] for r in results])),
-            "rollout/return": float(np.mean([r["return"] for r in results])),
-            "rollout/length": float(np.mean([r["length"] for r in results])),
-        }, prog_bar=True)
+        out = self.evaluate(pl_module.policy)
+        self.history.append({"epoch": int(trainer.current_epoch), **out})
+        pl_module.log_dict(out, prog_bar=True)
 
 
 def evaluate_policy(policy, make_env, levels: list, level_names: list[str], episodes: int = 1,
