@@ -41,8 +41,11 @@ GAME_STATE_FIELDS = (
     "jump_buffer", "floor_buffer", "wall_buffer", "launch_pad_buffer", "jump_duration",
     "switch_activated", "time_remaining",
     "to_switch_dx", "to_switch_dy", "to_exit_dx", "to_exit_dy",
-    "path_dx", "path_dy", "path_distance",
+    "path_dx", "path_dy", "path_distance", "jump_held",
 )  # fmt: skip
+# jump_held: whether the jump button was down on the previous frame. It is part of the game's state
+# (N++ jumps only on a fresh press, so the same pose needs "release" after a held jump and "press" after
+# a release); it is not the label, which is the input about to be applied.
 # The last three follow the route, not the straight line: the geodesic distance field to the current
 # objective (exit switch until it is activated, then the exit door) over the level's free space
 # (npp_sim.planner.field, mines cost extra), computed once per level. path_dx/dy: offset to the point

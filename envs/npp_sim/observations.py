@@ -35,6 +35,7 @@ from npp_sim.layout import (
     N_FRAME,
     N_JBUF,
     N_JDUR,
+    N_JIN_OLD,
     N_LPBUF,
     N_STATE,
     N_WALLED,
@@ -212,6 +213,7 @@ def _fill_game_state(nf, ni, ef, switch_row, exit_row, switch_activated, frame, 
         out[30] = (ef[exit_row, EF_Y] - y) / WORLD_H
     if fields.shape[0] == 2:
         _fill_path(fields[1] if switch_activated else fields[0], x, y, out[31:34])
+    out[34] = 1.0 if ni[N_JIN_OLD] != 0 else 0.0
     _clip(out.ravel())
 
 

@@ -3,7 +3,8 @@
 All come from :mod:`npp_sim.levelgen` by seed, so they are byte-identical on every machine:
 
 * ``train``: train-suite levels ``0..n_c-1`` of each category c (``suites.train``),
-* ``eval``:  the next ``suites.eval[c]`` train-suite levels of each category, never trained on,
+* ``eval``:  ``suites.eval[c]`` train-suite levels of each category from index ``EVAL_OFFSET`` on:
+  never trained on, neither by PPO nor by BC (the built-in demos use the first ~100 of each category),
 * ``test``:  test-suite levels ``0..n_c-1`` (``suites.test``), a disjoint seed range.
 """
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from imitation_pipeline.errors import UserFacingError
 
 SUITE_NAMES = ("train", "eval", "test")
+EVAL_OFFSET = 1000  # first train-suite index of the eval levels (beyond demos/npp and suites.train)
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,13 @@ def level_set(suites_cfg, which: str) -> LevelSet:
         raise UserFacingError(f"unknown level suite {which!r}; expected one of {', '.join(SUITE_NAMES)}")
     counts = {c: n for c, n in _counts(suites_cfg[which], f"suites.{which}").items() if n > 0}
     offsets = dict.fromkeys(CATEGORIES, 0)
-    if which == "eval":  # held out: the train-suite levels right after the training ones
-        offsets.update(_counts(suites_cfg["train"], "suites.train"))
+    if which == "eval":  # held out: far after the training levels and the built-in demos' levels
+        train = _counts(suites_cfg["train"], "suites.train")
+        too_many = {c: n for c, n in train.items() if n > EVAL_OFFSET}
+        if too_many:
+            raise UserFacingError(f"suites.train: at most {EVAL_OFFSET} levels per category (the eval levels "
+                                  f"start there); got {too_many}")
+        offsets = dict.fromkeys(CATEGORIES, EVAL_OFFSET)
     base = SUITE_BASE_SEEDS["test" if which == "test" else "train"]
     maps, names, cats = [], [], []  # categories with count 0 are left out (also of per-category reports)
     for cat in CATEGORIES:  # fixed category order, whatever the config's key order

@@ -72,6 +72,7 @@ def npp_datamodule(cfg: DictConfig, modalities: list[str]):
         val_fraction=float(cfg.dataset.val_fraction), split_seed=int(cfg.dataset.split_seed),
         split_by=str(cfg.bc.split_by), include_unsuccessful=bool(cfg.generate.include_unsuccessful),
         workers=int(cfg.generate.workers), max_replays=int(cfg.bc.max_replays),
+        max_demos=int(cfg.dataset.get("max_demos", 0)),
     )
 
 

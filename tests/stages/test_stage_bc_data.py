@@ -1,0 +1,55 @@
+"""BC data selection: category-stratified demo subsets (the data-scaling curve) and held-out eval levels."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from imitation_pipeline.data.npp_datamodule import split_replays, stratified_sample
+
+
+def _records(counts: dict[str, int]) -> list[dict]:
+    out = []
+    for cat, n in counts.items():
+        for i in range(n):
+            out.append({"category": cat, "sha256": hashlib.sha256(f"{cat}{i}".encode()).hexdigest(),
+                        "level_id": f"{cat}_{i}"})
+    return out
+
+
+def test_stratified_sample_keeps_category_shares():
+    recs = _records({"very_simple": 90, "simple": 90, "medium": 60, "complex": 60})
+    ids = stratified_sample(recs, 30, seed=0)
+    assert len(ids) == len(set(ids)) == 30
+    got = {}
+    for i in ids:
+        got[recs[i]["category"]] = got.get(recs[i]["category"], 0) + 1
+    assert got == {"very_simple": 9, "simple": 9, "medium": 6, "complex": 6}
+    assert stratified_sample(recs, 30, seed=0) == ids  # deterministic
+    assert stratified_sample(recs, 30, seed=1) != ids  # the seed picks another sample
+    # a larger sample of the same seed contains the smaller one (nested data-scaling subsets)
+    assert set(ids) <= set(stratified_sample(recs, 100, seed=0))
+    assert stratified_sample(recs, 0, seed=0) == list(range(len(recs)))
+    assert stratified_sample(recs, 10_000, seed=0) == list(range(len(recs)))
+
+
+def test_split_of_a_sample_stays_inside_it():
+    recs = _records({"a": 20, "b": 10})
+    pool = stratified_sample(recs, 12, seed=3)
+    tr, va = split_replays([recs[i] for i in pool], 0.25, 3)
+    assert sorted(tr + va) == list(range(12)) and len(va) == 3
+
+
+def test_eval_levels_are_not_demo_or_training_levels():
+    from omegaconf import OmegaConf
+
+    from imitation_pipeline.rl.levels import EVAL_OFFSET, level_set
+
+    suites = OmegaConf.create({"train": {"very_simple": 2}, "eval": {"very_simple": 2}, "test": {"very_simple": 1}})
+    train, ev = level_set(suites, "train"), level_set(suites, "eval")
+    assert not set(train.names) & set(ev.names)
+    assert all(int(n.rsplit("_", 1)[1]) % 1_000_000 >= EVAL_OFFSET for n in ev.names)
+    from imitation_pipeline.errors import UserFacingError
+
+    with pytest.raises(UserFacingError, match="at most"):
+        level_set(OmegaConf.create({"train": {"very_simple": EVAL_OFFSET + 1}, "eval": {"very_simple": 1}}), "eval")
