@@ -26,6 +26,9 @@ class GenerateConfig:
     lr_rule: str = "${env.lr_rule}"
     max_frames: int = "${env.max_frames}"  # type: ignore[assignment]
     include_unsuccessful: bool = False
+    # stride > 1: labels an agent holding each action `stride` frames can execute (npp_sim.relabel)
+    relabel: bool = True  # relabel replays whose raw sampled labels do not win held
+    require_executable: bool = True  # leave out (listed with the reason) replays that stay non-executable
     workers: int = 2
     compress: bool = True
 

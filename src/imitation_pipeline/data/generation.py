@@ -5,6 +5,15 @@ fingerprint): a shard that exists is never recomputed, and any change to the rep
 observation config or the simulator code gives new names, never stale hits. Shards are written
 atomically, so a killed run leaves no partial shard; rerunning completes the rest. The manifest
 lists the shards in replay-name order, so results are byte-identical for any worker count.
+
+Decision rate (``stride`` k > 1): a shard's labels are labels an agent acting every k frames can
+execute (:func:`npp_sim.relabel.decision_labels`): the raw sampled labels when, each held for k
+frames, they still win; otherwise relabelled ones (tracking the demonstration, search toward the
+goal where tracking fails). The observations are regenerated from the states those held labels
+produce, so observation and label always agree and the shard replays to a win by construction.
+Every record says whether the replay was ``executable``, ``relabelled``, the ``search_share`` of
+its labels and, when not executable, the ``reason``. With ``require_executable`` such replays are
+left out (listed with the reason); without it they keep their raw labels on the human's states.
 """
 
 from __future__ import annotations
@@ -24,10 +33,11 @@ from imitation_pipeline.data.shards import SHARD_SUFFIX, read_shard, write_shard
 from imitation_pipeline.errors import DatasetError
 
 MANIFEST_VERSION = 1
-# Source files whose behaviour determines a shard's content.
+# Source files whose behaviour determines a shard's content (relabelling runs the planner).
 _SIM_SOURCES = (
     "inputs.py", "kernel.py", "layout.py", "map_data.py", "observation_spec.py", "observations.py",
-    "regenerate.py", "render.py", "simulator.py", "tiles.py",
+    "regenerate.py", "render.py", "simulator.py", "tiles.py", "world.py", "env.py", "relabel.py",
+    "planner/search.py", "planner/rollout.py", "planner/field.py",
 )  # fmt: skip
 
 
@@ -53,6 +63,8 @@ class ObsConfig:
     stride: int = 1
     lr_rule: str = "cancel"
     max_frames: int = 20000
+    relabel: bool = True  # stride > 1: derive executable labels where the raw ones are not
+    require_executable: bool = True  # leave out replays whose labels cannot be made executable
 
     def key(self) -> str:
         doc = json.dumps({**asdict(self), "modalities": sorted(self.modalities), "sim": simulator_fingerprint()},
@@ -97,6 +109,11 @@ def _record_from_meta(meta: dict, shard: Path, replay_bytes: int) -> dict:
         "category": meta["category"],
         "level_id": meta["level_id"],
         "outcome": meta["outcome"],
+        "executable": meta.get("executable", meta["outcome"] == "won"),
+        "relabelled": meta.get("relabelled", False),
+        "search_share": meta.get("search_share", 0.0),
+        "label_source": meta.get("label_source", "raw"),
+        "reason": meta.get("not_executable_reason"),
         "replay_bytes": replay_bytes,
         "observation_bytes": meta["observation_bytes"],
         "shard_bytes": shard.stat().st_size,
@@ -143,26 +160,31 @@ def process_replay(path: str, sha: str, shard_dir: str, cfg: ObsConfig, include_
                    compress: bool) -> dict:
     """Make (or reuse) the shard of one replay; never raises for bad input (``error`` says why)."""
     from npp_sim.formats import DemoFormatError, read_demo
-    from npp_sim.regenerate import regenerate
     from npp_sim.simulator import run_inputs
 
     path_, shard = Path(path), shard_path(shard_dir, sha)
     size = path_.stat().st_size
     base = {"file": path_.name, "sha256": sha, "shard": None, "samples": 0, "replay_bytes": size,
-            "observation_bytes": 0, "shard_bytes": 0, "error": None, "outcome": None}
+            "observation_bytes": 0, "shard_bytes": 0, "error": None, "outcome": None,
+            "executable": False, "relabelled": False, "search_share": 0.0, "label_source": None}
     cached = cached_record(path, sha, shard_dir, include_unsuccessful)
     if cached is not None:
         return cached
     try:
         demo = read_demo(path_, strict=True)
     except DemoFormatError as err:
-        return _excluded({**base, "error": str(err)}, shard_dir, sha, include_unsuccessful)
+        return _excluded({**base, "error": str(err), "reason": str(err)}, shard_dir, sha, include_unsuccessful)
     trace = run_inputs(demo.map_data, demo.inputs, lr_rule=cfg.lr_rule, source=path_.name)
     if trace.outcome != "won" and not include_unsuccessful:
-        return _excluded({**base, "outcome": trace.outcome, "skipped": f"not won ({trace.outcome})"},
+        why = f"not won ({trace.outcome})"
+        return _excluded({**base, "outcome": trace.outcome, "skipped": why, "reason": why},
                          shard_dir, sha, include_unsuccessful)
-    obs, actions, frames = regenerate(demo.map_data, demo.inputs, _builder(cfg), lr_rule=cfg.lr_rule,
-                                      stride=cfg.stride, source=path_.name)
+    obs, actions, frames, labels = _samples(demo, trace, cfg, path_.name)
+    if not labels["executable"] and trace.outcome == "won" and cfg.require_executable:
+        return _excluded({**base, "outcome": trace.outcome, **_label_fields(labels),
+                          "skipped": labels["not_executable_reason"],
+                          "reason": labels["not_executable_reason"]},
+                         shard_dir, sha, include_unsuccessful)
     meta = {
         "replay": path_.name,
         "replay_sha256": sha,
@@ -173,12 +195,60 @@ def process_replay(path: str, sha: str, shard_dir: str, cfg: ObsConfig, include_
         "outcome_frame": trace.outcome_frame,
         "frames_total": int(len(demo.inputs)),
         "samples": int(len(actions)),
+        **labels,
         "observation_bytes": int(sum(v.nbytes for v in obs.values()) + actions.nbytes),
         "obs_config": {**asdict(cfg), "modalities": list(cfg.modalities)},
         "simulator": simulator_fingerprint(),
     }
     write_shard(shard, obs, actions, frames, meta, compress=compress)
     return {**_record_from_meta(meta, shard, size), "cached": False}
+
+
+def _label_fields(labels: dict) -> dict:
+    return {"executable": labels["executable"], "relabelled": labels["relabelled"],
+            "search_share": labels["search_share"], "label_source": labels["label_source"]}
+
+
+def _samples(demo, trace, cfg: ObsConfig, name: str):
+    """``(observations, actions, frames, label meta)`` of one replay at ``cfg.stride``.
+
+    Stride 1, or a replay that is not won: the recorded input of every sampled frame on the human's
+    states. Stride k > 1: the executable labels (raw or relabelled) on the states they produce
+    when each is held for k frames; when there are none, the raw sampled labels on the human's
+    states (kept only without ``require_executable``).
+    """
+    import numpy as np
+    from npp_sim.regenerate import regenerate
+
+    builder = _builder(cfg)
+    won = trace.outcome == "won"
+    fields = {"executable": won, "relabelled": False, "search_share": 0.0, "label_source": "raw",
+              "not_executable_reason": None, "held_frames": trace.outcome_frame}
+    if cfg.stride > 1 and won:
+        from npp_sim.relabel import decision_labels
+        from npp_sim.simulator import Simulator
+
+        dl = decision_labels(demo.map_data, demo.inputs, cfg.stride, lr_rule=cfg.lr_rule,
+                             relabel=cfg.relabel, source=name)
+        fields = {"executable": dl.executable, "relabelled": dl.relabelled,
+                  "search_share": round(float(dl.search_share), 6), "label_source": dl.source,
+                  "not_executable_reason": dl.reason, "held_frames": dl.outcome_frame,
+                  "search_windows": int(dl.search_windows)}
+        if dl.executable:
+            sim = Simulator(demo.map_data, name)
+            obs = builder.observe_replay(sim, dl.hor, dl.jump, cfg.stride)
+            actions = dl.labels.astype(np.uint8)
+            frames = np.arange(0, len(dl.hor), cfg.stride, dtype=np.int32)
+            if len(actions) != len(frames):
+                raise RuntimeError(f"{name}: {len(actions)} labels for {len(frames)} windows")
+            return obs, actions, frames, fields
+        fields["label_source"] = "raw"
+    elif not won:
+        what = "dies" if trace.outcome == "died" else "does not win"
+        fields["not_executable_reason"] = f"not executable: the replay itself {what}"
+    obs, actions, frames = regenerate(demo.map_data, demo.inputs, builder, lr_rule=cfg.lr_rule,
+                                      stride=cfg.stride, source=name)
+    return obs, actions, frames, fields
 
 
 def _excluded(record: dict, shard_dir: str, sha: str, include_unsuccessful: bool) -> dict:
@@ -238,7 +308,8 @@ def generate_shards(
         "simulator": simulator_fingerprint(),
         "include_unsuccessful": include_unsuccessful,
         "shards": [{k: v for k, v in r.items() if k != "cached"} for r in used],
-        "excluded": [{"file": r["file"], "reason": r.get("error") or r.get("skipped")} for r in records if not r["shard"]],
+        "excluded": [_excluded_entry(r) for r in records if not r["shard"]],
+        "executability": executability_summary(records, cfg),
         "totals": {
             "replays": len(used),
             "samples": sum(r["samples"] for r in used),
@@ -255,6 +326,35 @@ def generate_shards(
         "cached": sum(1 for r in records if r.get("cached") is True),
     }
     return path, {**manifest, "run": stats}
+
+
+def _excluded_entry(r: dict) -> dict:
+    return {"file": r["file"], "reason": r.get("error") or r.get("skipped"),
+            "executable": bool(r.get("executable", False)), "relabelled": bool(r.get("relabelled", False)),
+            "search_share": float(r.get("search_share") or 0.0)}
+
+
+def executability_summary(records: list[dict], cfg: ObsConfig) -> dict:
+    """Counts over the replays that won in the simulator (the ones whose labels were checked)."""
+    won = [r for r in records if r.get("outcome") == "won" and not r.get("error")]
+    ex = [r for r in won if r.get("executable")]
+    samples = sum(r["samples"] for r in ex if r["shard"])
+    searched = sum(r["samples"] * float(r.get("search_share") or 0.0) for r in ex if r["shard"])
+    bad = [r for r in won if not r.get("executable")]
+    return {
+        "stride": cfg.stride,
+        "relabel": cfg.relabel,
+        "require_executable": cfg.require_executable,
+        "checked": len(won),
+        "executable": len(ex),
+        "executable_raw": sum(1 for r in ex if not r.get("relabelled")),
+        "relabelled": sum(1 for r in ex if r.get("relabelled")),
+        "with_search": sum(1 for r in ex if float(r.get("search_share") or 0.0) > 0),
+        "search_share": round(searched / samples, 6) if samples else 0.0,
+        "not_executable": len(bad),
+        "not_executable_left_out": sum(1 for r in bad if not r["shard"]),
+        "not_executable_files": [{"file": r["file"], "reason": r.get("reason")} for r in bad],
+    }
 
 
 def _run_all(jobs: Sequence[tuple], workers: int, progress: bool) -> list[dict]:
