@@ -31,10 +31,16 @@ def _equal(a: tuple, b: tuple) -> bool:
     return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
-def canonical_inputs(map_data: bytes, inputs: np.ndarray, frame_skip: int) -> tuple[np.ndarray, int]:
+def canonical_inputs(map_data: bytes, inputs: np.ndarray, frame_skip: int,
+                     start: tuple | None = None) -> tuple[np.ndarray, int]:
     """Block-constant ``inputs`` (one byte per ``frame_skip`` frames, see
     :func:`npp_sim.planner.block_constant`) with every jump that changes nothing cleared; returns
-    ``(canonical inputs, number of blocks whose jump was cleared)``."""
+    ``(canonical inputs, number of blocks whose jump was cleared)``. ``start``: a simulator snapshot
+    the inputs are played from (default: the map's spawn state).
+
+    Blocks are visited from the last to the first, so a run of held jumps that change nothing is
+    cleared as a whole (visiting forwards, every block but the run's last would be followed by a
+    held jump, which clearing it would turn into a fresh press)."""
     from npp_sim.planner.rollout import copy_state
     from npp_sim.simulator import Simulator
 
@@ -48,32 +54,33 @@ def canonical_inputs(map_data: bytes, inputs: np.ndarray, frame_skip: int) -> tu
         raise ValueError(f"inputs are not constant within {k}-frame blocks")
     sim = Simulator(map_data)
     statics = sim._statics
-    state = copy_state(sim.snapshot())
-
-    def ctl(byte):
-        byte = int(byte)
-        return ((byte >> 1) & 1) - ((byte >> 2) & 1), byte & 1
+    state = copy_state(sim.snapshot() if start is None else start)
+    starts = []
+    for s, e in blocks:  # the state at every block start under the given labels
+        starts.append(copy_state(state))
+        _run(state, statics, *_ctl(b[s]), e - s)
 
     cleared = 0
-    for i, (s, e) in enumerate(blocks):
-        h, j = ctl(b[s])
-        if j:
-            ref = copy_state(state)
-            cand = copy_state(state)
-            if i + 1 < len(blocks):
-                s2, e2 = blocks[i + 1]
-                h2, j2 = ctl(b[s2])
-                f_ref = _run(ref, statics, h, 1, e - s)
-                f_cand = _run(cand, statics, h, 0, e - s)
-                same_len = f_ref == f_cand == e - s  # neither ended inside block i
-                if same_len:
-                    _run(ref, statics, h2, j2, e2 - s2)
-                    _run(cand, statics, h2, j2, e2 - s2)
-            else:
-                same_len = _run(ref, statics, h, 1, e - s) == _run(cand, statics, h, 0, e - s)
-            if same_len and _equal(ref, cand) and int(ref[1][N_STATE]) == int(cand[1][N_STATE]):
-                b[s:e] = b[s] & 0xFE
-                cleared += 1
-                h, j = ctl(b[s])
-        _run(state, statics, h, j, e - s)
+    for i in range(len(blocks) - 1, -1, -1):
+        s, e = blocks[i]
+        h, j = _ctl(b[s])
+        if not j:
+            continue
+        ref, cand = copy_state(starts[i]), copy_state(starts[i])
+        f_ref = _run(ref, statics, h, 1, e - s)
+        f_cand = _run(cand, statics, h, 0, e - s)
+        if f_ref != f_cand:
+            continue
+        if i + 1 < len(blocks) and f_ref == e - s:
+            s2, e2 = blocks[i + 1]
+            _run(ref, statics, *_ctl(b[s2]), e2 - s2)
+            _run(cand, statics, *_ctl(b[s2]), e2 - s2)
+        if _equal(ref, cand):
+            b[s:e] = b[s] & 0xFE
+            cleared += 1
     return b, cleared
+
+
+def _ctl(byte) -> tuple[int, int]:
+    byte = int(byte)
+    return ((byte >> 1) & 1) - ((byte >> 2) & 1), byte & 1

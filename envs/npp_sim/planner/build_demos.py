@@ -15,7 +15,9 @@ search over actions held for whole k-frame blocks, so every demo is executable b
 frames: the label sampled at frames 0, k, 2k, ..., each held for k frames, replays the demo exactly. Each
 demo is checked for that (and for winning on its last input byte) before it is written. Files still store
 one input byte per simulator frame (v2 header ``frame_skip`` 1); the decision rate is recorded in the
-replay's metadata (``decision_frame_skip``) and in the manifest.
+replay's metadata (``decision_frame_skip``) and in the manifest. Plans get canonical labels
+(:mod:`npp_sim.canonical`, ``--raw-labels`` turns it off): a jump is held only in blocks where it changes
+the trajectory, so the same situation is not labelled RIGHT in one demo and RIGHT+JUMP in another.
 
 **Parallel and resumable.** ``--workers`` plans levels in a process pool (a progress bar counts them).
 The manifest is rewritten atomically after every level, so a killed build keeps what it solved; a rerun
@@ -81,11 +83,17 @@ def solve_level(job: tuple) -> dict:
     if not res.success:
         return {**row, "stop": res.stop}
     inputs = np.asarray(res.inputs, dtype=np.uint8)
+    cleared = 0
+    if settings.get("canonical", True) and fs > 1:
+        from npp_sim.canonical import canonical_inputs
+
+        inputs, cleared = canonical_inputs(data, inputs, fs)
     held = np.repeat(inputs[::fs], fs)[:len(inputs)]  # what an agent acting every fs frames plays
     trace = run_inputs(data, held)
     if not block_constant(inputs, fs) or trace.outcome != "won" or trace.outcome_frame != len(inputs):
         return {**row, "stop": f"not executable at frame_skip {fs}"}
-    return {**row, "inputs": inputs.tobytes().hex(), "attempt": res.attempt, "map": data.hex()}
+    return {**row, "inputs": inputs.tobytes().hex(), "attempt": res.attempt, "map": data.hex(),
+            "jumps_cleared": cleared}
 
 
 def _atomic_json(path: Path, obj) -> None:
@@ -123,7 +131,7 @@ def _previous(out: Path, planner: dict, frame_skip: int, retry_failed: bool) -> 
 def build(out: str | Path, per_category: int = 6, *, categories=None, easy_factor: float = 1.5,
           max_tries: int | None = None, max_nodes: int = 40000, budget_s: float = 120.0,
           max_frames: int = 6000, frame_skip: int = 4, workers: int = 1, maps_dir: str | None = None,
-          retry_failed: bool = False, progress: bool = False, log=print) -> dict:
+          retry_failed: bool = False, canonical: bool = True, progress: bool = False, log=print) -> dict:
     """Solve levels and write demos + manifest into ``out``; returns the manifest dict."""
     from npp_sim.formats import write_demo
 
@@ -138,8 +146,9 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
 
         cats, generator_version = tuple(categories) if categories else CATEGORIES, GENERATOR_VERSION
     planner = {"max_nodes": max_nodes, "budget_s": budget_s, "max_frames": max_frames,
-               "attempts": [a.__dict__ for a in DEFAULT_ATTEMPTS]}
-    settings = {"max_nodes": max_nodes, "budget_s": budget_s, "max_frames": max_frames, "frame_skip": frame_skip}
+               "attempts": [a.__dict__ for a in DEFAULT_ATTEMPTS], "canonical_labels": canonical}
+    settings = {"max_nodes": max_nodes, "budget_s": budget_s, "max_frames": max_frames, "frame_skip": frame_skip,
+                "canonical": canonical}
     kept, kept_fail = _previous(out, planner, frame_skip, retry_failed)
     if kept or kept_fail:
         log(f"resuming: {len(kept)} demos and {len(kept_fail)} failures kept from the earlier build")
@@ -185,6 +194,7 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
                              "max_nodes": max_nodes, "seed": r["seed"], "decision_frame_skip": frame_skip})
             row = {"file": name, **{k: r[k] for k in ("level_id", "category", "seed", "nodes", "seconds")},
                    "frames": int(len(inputs)), "frame_skip": frame_skip, "attempt": r["attempt"],
+                   "jumps_cleared": r["jumps_cleared"],
                    "map_sha256": hashlib.sha256(data).hexdigest(),
                    "inputs_sha256": hashlib.sha256(inputs.tobytes()).hexdigest(),
                    "file_sha256": hashlib.sha256((out / name).read_bytes()).hexdigest()}
@@ -292,6 +302,7 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=1, help="planner processes")
     ap.add_argument("--maps", default=None, help="plan the map files of this folder instead of the train suite")
     ap.add_argument("--retry-failed", action="store_true", help="plan levels an earlier build failed again")
+    ap.add_argument("--raw-labels", action="store_true", help="keep the planner's jumps that change nothing")
     a = ap.parse_args(argv)
     if a.workers < 1 or a.frame_skip < 1 or a.per_category < 1:
         ap.error("--workers, --frame-skip and --per-category must be >= 1")
@@ -301,7 +312,7 @@ def main(argv=None) -> int:
     m = build(a.out, a.per_category, categories=a.categories, easy_factor=a.easy_factor,
               max_tries=a.max_tries, max_nodes=a.max_nodes, budget_s=a.budget_s,
               max_frames=a.max_frames, frame_skip=a.frame_skip, workers=a.workers, maps_dir=a.maps,
-              retry_failed=a.retry_failed, progress=sys.stderr.isatty(), log=lambda s: print(s, flush=True))
+              retry_failed=a.retry_failed, canonical=not a.raw_labels, progress=sys.stderr.isatty(), log=lambda s: print(s, flush=True))
     print(summary_table(m))
     size = sum((Path(a.out) / d["file"]).stat().st_size for d in m["demos"])
     print(f"{len(m['demos'])} demos, {size} bytes, {time.perf_counter() - t0:.0f}s")

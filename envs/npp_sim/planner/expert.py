@@ -23,7 +23,8 @@
 With ``frame_skip`` k (the env's), plans hold one action per k-frame block counted from the state
 they were planned from (see :func:`~npp_sim.planner.search.plan`), so an env that asks every k frames
 and holds the answer for k frames follows the plan exactly; the greedy lookahead is rounded up to whole
-blocks. Terminal states (won, dead) get NOOP. Actions are the env's Discrete(6) ids; the plan's input bytes
+blocks, and cached plans get canonical labels (:mod:`npp_sim.canonical`: a jump is held only where
+it changes the trajectory). Terminal states (won, dead) get NOOP. Actions are the env's Discrete(6) ids; the plan's input bytes
 map to them through :data:`npp_sim.env.ACTION_INPUT_BYTES`.
 """
 
@@ -139,6 +140,10 @@ class PlannerExpert:
         return self._inputs.copy()
 
     def _cache(self, state: tuple, inputs: np.ndarray) -> None:
+        if self.frame_skip > 1:  # label only the jumps that matter (see npp_sim.canonical)
+            from npp_sim.canonical import canonical_inputs
+
+            inputs, _ = canonical_inputs(self.ctx.map_data, inputs, self.frame_skip, start=state)
         st = copy_state(state)
         index = {}
         statics = self.ctx.statics
