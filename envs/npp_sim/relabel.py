@@ -81,7 +81,7 @@ _ensure_fresh_cache()
 
 from numba import njit  # noqa: E402
 
-from .layout import N_STATE, N_X, N_XS, N_Y, N_YS  # noqa: E402
+from .layout import E_ACTIVE, N_STATE, N_X, N_XS, N_Y, N_YS  # noqa: E402
 from .planner.rollout import check_arity, copy_pairs, tick_state  # noqa: E402
 
 _ST_DEAD, _ST_WON = 6, 8  # 6 dead, 7 dying, 8 celebrating
@@ -94,6 +94,8 @@ for _a, _b in enumerate(ACTION_INPUT_BYTES):
 
 # tracking pass outcomes
 _RAN_OUT, _WON, _DIED = 0, 1, 2
+# origin of a label
+_TRACK, _BRIDGE, _SEARCH = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,13 @@ class RelabelConfig:
     # the first, then with the next...
     budget_s: float = 20.0  # wall-clock guard per planner call
     backups: tuple[int, ...] = (0, 2, 5, 10, 20, 40)  # windows before the divergence to plan from
-    rejoin_px: float = 6.0  # a planned run is back on the demonstration within this deviation
-    max_searches: int = 8  # tracking/search segments per replay
+    rejoin_px: float = 6.0  # a bridge or planned run is back on the demonstration within this deviation
+    bridge_width: int = 32  # beam width of the bridge search back onto the demonstration
+    bridge_frames: int = 96  # its horizon (frames)
+    bridge_backups: tuple[int, ...] = (1, 4)  # windows before the divergence to bridge from
+    max_segments: int = 12  # tracking segments (each ended by a bridge or a search) per replay
+    fallback_backups: tuple[int, ...] = (8, 32)  # last resort: plan from this many windows before
+    # the end of the labels fixed so far, then from the spawn
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,7 @@ class DecisionLabels:
     relabelled: bool
     source: str
     search_windows: int = 0
+    bridge_windows: int = 0
     reason: str | None = None
     raw: HeldRun | None = None
     outcome_frame: int | None = None
@@ -404,6 +412,124 @@ def track(sim, demo, actions: np.ndarray, stride: int, n: int, cfg: RelabelConfi
     return labels[:done].astype(np.uint8), dev[:done], tau[:done], ("ran out", "won", "died")[out]
 
 
+@njit(cache=True, inline="always")
+def _slot(pool, i):
+    """State ``i`` of a pool (a tuple of the state arrays, each with a leading slot axis)."""
+    return (pool[0][i], pool[1][i], pool[2][i], pool[3][i], pool[4][i], pool[5][i], pool[6][i],
+            pool[7][i], pool[8][i], pool[9][i])
+
+
+@njit(cache=True)
+def _bridge(P, C, statics, edges, hors, jumps, k, width, depth, sw_row, dx, dy, dxs, dys, dsw, lo,
+            expect0, after, n, vw, lag_px, rejoin, pos_q, vel_q, seq_p, seq_c, score, match, keys,
+            out_seq):
+    """Beam search over held actions from ``P[0]`` back onto the demonstration.
+
+    A state's score is its best deviation from demonstration frames ``lo`` .. (ahead of the
+    nominal frame ``expect0 + depth * k`` by a few windows), plus ``lag_px`` per frame it lags
+    behind that nominal frame, with the switch state matching. The best ``width`` distinct states
+    (quantised position and speed) of each depth are expanded with all six actions. Success: a
+    state within ``rejoin`` of a demonstration frame later than ``after`` (or a win). Returns
+    ``(windows, matched frame)`` with the actions in ``out_seq``; ``(0, -1)`` when none is found.
+    """
+    npar = 1
+    for d in range(depth):
+        expect = expect0 + (d + 1) * k
+        hi = min(max(expect, after + 1) + 4 * k, n)
+        nc = 0
+        for p in range(npar):
+            for a in range(6):
+                cs = _slot(C, nc)
+                _copy(cs, _slot(P, p), edges)
+                s = _hold(cs, statics, hors[a], jumps[a], k)
+                if s >= _ST_DEAD and s != _ST_WON:
+                    continue
+                nf = cs[0]
+                kx = int(np.floor(nf[N_X] / pos_q))
+                ky = int(np.floor(nf[N_Y] / pos_q))
+                kvx = int(np.round(nf[N_XS] / vel_q))
+                kvy = int(np.round(nf[N_YS] / vel_q))
+                dup = False
+                for q in range(nc):
+                    if keys[q, 0] == kx and keys[q, 1] == ky and keys[q, 2] == kvx and keys[q, 3] == kvy:
+                        dup = True
+                        break
+                if dup and s != _ST_WON:
+                    continue
+                for i in range(d):
+                    seq_c[nc, i] = seq_p[p, i]
+                seq_c[nc, d] = a
+                if s == _ST_WON:
+                    for i in range(d + 1):
+                        out_seq[i] = seq_c[nc, i]
+                    return d + 1, n
+                flag = 0
+                if sw_row >= 0 and cs[3][sw_row, E_ACTIVE] == 0:
+                    flag = 1
+                best = np.inf
+                bf = -1
+                for f in range(lo, hi + 1):
+                    if dsw[f] != flag:
+                        continue
+                    ex = nf[N_X] - dx[f]
+                    ey = nf[N_Y] - dy[f]
+                    ev = nf[N_XS] - dxs[f]
+                    ew = nf[N_YS] - dys[f]
+                    dev = math.sqrt(ex * ex + ey * ey) + vw * math.sqrt(ev * ev + ew * ew)
+                    if f > after and dev <= rejoin:
+                        for i in range(d + 1):
+                            out_seq[i] = seq_c[nc, i]
+                        return d + 1, f
+                    if f < expect:
+                        dev += lag_px * (expect - f)
+                    if dev < best:
+                        best = dev
+                        bf = f
+                score[nc] = best
+                match[nc] = bf
+                keys[nc, 0] = kx
+                keys[nc, 1] = ky
+                keys[nc, 2] = kvx
+                keys[nc, 3] = kvy
+                nc += 1
+        if nc == 0:
+            return 0, -1
+        order = np.argsort(score[:nc])
+        npar = min(width, nc)
+        for i in range(npar):
+            c = order[i]
+            _copy(_slot(P, i), _slot(C, c), edges)
+            for j in range(d + 1):
+                seq_p[i, j] = seq_c[c, j]
+    return 0, -1
+
+
+def bridge(sim, demo, stride: int, n: int, lo: int, after: int, cfg: RelabelConfig) -> tuple[np.ndarray, int]:
+    """Beam-search held actions from ``sim``'s current state back onto the demonstration (later
+    than frame ``after``; ``lo``: the demonstration frame the state is matched to). Returns
+    ``(labels, matched frame)`` (the frame is ``n`` when the labels win), or an empty array."""
+    width = int(cfg.bridge_width)
+    depth = max(1, int(cfg.bridge_frames) // stride)
+    state = sim._state
+    P = tuple(np.empty((width,) + a.shape, a.dtype) for a in state)
+    C = tuple(np.empty((6 * width,) + a.shape, a.dtype) for a in state)
+    for dst, a in zip(P, state, strict=True):
+        dst[0] = a
+    edges = bool(np.isin(sim.entity_type, _DOOR_TYPES).any())
+    seq_p = np.zeros((width, depth), dtype=np.int64)
+    seq_c = np.zeros((6 * width, depth), dtype=np.int64)
+    score = np.zeros(6 * width)
+    match = np.zeros(6 * width, dtype=np.int64)
+    keys = np.zeros((6 * width, 4), dtype=np.int64)
+    out = np.zeros(depth, dtype=np.int64)
+    dsw = demo.switch_activated.astype(np.int64)
+    j, f = _bridge(P, C, sim._statics, edges, _HORS, _JUMPS, int(stride), width, depth,
+                   int(sim._world.last_switch), demo.x, demo.y, demo.xspeed, demo.yspeed, dsw, int(lo),
+                   int(lo), int(after), int(n), float(cfg.vel_weight), float(cfg.lag_px),
+                   float(cfg.rejoin_px), 3.0, 0.5, seq_p, seq_c, score, match, keys, out)
+    return out[:j].astype(np.uint8), int(f)
+
+
 def _rejoin(trace, stride: int, demo, after: int, n: int, cfg: RelabelConfig) -> tuple[int, int]:
     """First block end of a planned run (``trace`` from its start state) where the agent is back on
     the demonstration at a frame later than ``after``: ``(blocks, demo frame)``, or (-1, -1)."""
@@ -432,6 +558,16 @@ def _finish(level, labels: np.ndarray, stride: int, source: str) -> tuple[bool, 
     if run.executable:
         labels = labels[: -(-run.outcome_frame // stride)]
     return run.executable, run, labels
+
+
+def _snapshot_at(sim, base: tuple, labels: np.ndarray, w0: int, stride: int, cache: dict):
+    """The state after the first ``w0`` held labels from ``base`` (None if terminal), memoised."""
+    if w0 not in cache:
+        sim.restore(base)
+        if w0:
+            sim.run(*held_controls(labels[:w0], stride))
+        cache[w0] = None if (sim.dead or sim.won) else sim.snapshot()
+    return cache[w0]
 
 
 def _result(stride, labels, executable, run: HeldRun, **kw) -> DecisionLabels:
@@ -478,83 +614,119 @@ def decision_labels(map_data, input_bytes, stride: int, *, lr_rule: str = "cance
 
     from .planner.search import DEFAULT_ATTEMPTS, MapContext, SearchConfig, plan
 
-    sim.reset()
-    ctx = None
-    prefix = np.zeros(0, dtype=np.uint8)  # labels fixed so far (tracking and search segments)
-    searched = 0  # windows among them that came from search
-    tau0 = 0
-    searches: list[dict] = []
     greedy = (SearchConfig(weight=4.0, pos_q=6.0, vel_q=1.0, share=1.0),)
-    for segment in range(cfg.max_searches + 1):
+    ctx = None
+    searches: list[dict] = []
+
+    def done(labels: np.ndarray, origin: np.ndarray):
+        """Verify held ``labels`` from the spawn state; the result when they win, else None."""
+        ok, run, labels = _finish(level, labels.astype(np.uint8), stride, source)
+        if not ok:
+            return None
+        origin = origin[: len(labels)]
+        n_search = int((origin == _SEARCH).sum())
+        kind = "search" if n_search == len(labels) else "tracking+search" if n_search else "tracking"
+        return _result(stride, labels, True, run, relabelled=True, source=kind, search_windows=n_search,
+                       bridge_windows=int((origin == _BRIDGE).sum()), raw=run_raw, searches=searches)
+
+    def planned_from(state, nodes: int, attempts, remaining: int):
+        res = plan(ctx, state, max_nodes=nodes, budget_s=cfg.budget_s, attempts=attempts,
+                   max_frames=2 * remaining + 600, refine=False, frame_skip=stride)
+        return res, (labels_of_input_bytes(res.inputs, stride) if res.success else None)
+
+    sim.reset()
+    prefix = np.zeros(0, dtype=np.uint8)  # labels fixed so far
+    origin = np.zeros(0, dtype=np.int8)  # where each came from: tracking, bridge or search
+    tau0 = 0
+    fail = f"not executable at stride {stride}: held labels {run_raw.describe()}"
+    for segment in range(cfg.max_segments):
         base = sim.snapshot()
         tracked, dev, taus, out = track(sim, demo, actions, stride, n, cfg, tau0)
         labels = np.concatenate([prefix, tracked])
-        if out == "won":
-            ok, run, labels = _finish(level, labels, stride, source)
-            if ok:
-                kind = "tracking+search" if searched else "tracking"
-                return _result(stride, labels, True, run, relabelled=True, source=kind,
-                               search_windows=searched, raw=run_raw, searches=searches)
-        track_run = held_run(level, labels, stride, source=source)
-        fail = f"not executable at stride {stride}: relabelled run {track_run.describe()}"
-        if not cfg.search or segment == cfg.max_searches:
+        lab_origin = np.concatenate([origin, np.full(len(tracked), _TRACK, np.int8)])
+        if out == "won" and (result := done(labels, lab_origin)) is not None:
+            return result
+        fail = f"not executable at stride {stride}: relabelled run {held_run(level, labels, stride).describe()}"
+        if not cfg.search or segment == cfg.max_segments - 1:
             break
-        # plan toward the goal from where tracking leaves the demonstration (or a little earlier)
-        off = np.flatnonzero(dev > cfg.diverge_px)
+        off = np.flatnonzero(dev > cfg.diverge_px)  # where tracking leaves the demonstration
         w_div = int(off[0]) if off.size else len(tracked)
-        left_at = int(taus[w_div - 1]) if 0 < w_div <= len(taus) else tau0
-        starts = list(dict.fromkeys(max(w_div - b, 0) for b in cfg.backups))
-        if ctx is None:
-            ctx = MapContext(level.map_bytes, source)
-        found = None
+        left_at = max(int(taus[w_div - 1]) if 0 < w_div <= len(taus) else tau0, tau0)
         snaps: dict[int, tuple | None] = {}
-        exhausted: set[int] = set()
-        for nodes, attempts in zip(cfg.search_nodes, (greedy, DEFAULT_ATTEMPTS), strict=False):
-            for w0 in starts:
-                if w0 in exhausted:
+
+        def tau_at(w0: int, taus=taus, tau0=tau0) -> int:
+            return int(taus[w0 - 1]) if w0 else tau0
+
+        # a short beam search back onto the demonstration (its labels still follow the human's path)
+        step = None
+        if segment < cfg.max_segments - 2:
+            for back in cfg.bridge_backups:
+                w0 = max(w_div - back, 0)
+                if _snapshot_at(sim, base, tracked, w0, stride, snaps) is None:
                     continue
-                if w0 not in snaps:
-                    sim.restore(base)
-                    if w0:
-                        sim.run(*held_controls(tracked[:w0], stride))
-                    snaps[w0] = None if (sim.dead or sim.won) else sim.snapshot()
-                if snaps[w0] is None:
-                    continue
-                remaining = max(n - (int(taus[w0 - 1]) if w0 else tau0), 0)
-                res = plan(ctx, snaps[w0], max_nodes=nodes, budget_s=cfg.budget_s, attempts=attempts,
-                           max_frames=2 * remaining + 600, refine=False, frame_skip=stride)
-                searches.append({"window": len(prefix) + w0, "nodes": int(res.nodes), "stop": res.stop})
-                if res.stop == "exhausted":
-                    exhausted.add(w0)
-                if res.success:
-                    found = (w0, labels_of_input_bytes(res.inputs, stride))
+                sim.restore(snaps[w0])
+                seq, f = bridge(sim, demo, stride, n, tau_at(w0), left_at, cfg)
+                if len(seq):
+                    step = (w0, seq, f, _BRIDGE)
                     break
-            if found:
+        # else the planner toward the goal, from the divergence or a few windows earlier
+        if step is None:
+            ctx = ctx or MapContext(level.map_bytes, source)
+            starts = list(dict.fromkeys(max(w_div - b, 0) for b in cfg.backups))
+            exhausted: set[int] = set()
+            planned = None
+            for nodes, attempts in zip(cfg.search_nodes, (greedy, DEFAULT_ATTEMPTS), strict=False):
+                for w0 in starts:
+                    if w0 in exhausted or _snapshot_at(sim, base, tracked, w0, stride, snaps) is None:
+                        continue
+                    res, planned = planned_from(snaps[w0], nodes, attempts, max(n - tau_at(w0), 0))
+                    searches.append({"window": len(prefix) + w0, "nodes": int(res.nodes), "stop": res.stop})
+                    if res.stop == "exhausted":
+                        exhausted.add(w0)
+                    if planned is not None:
+                        break
+                if planned is not None:
+                    break
+            if planned is None:
                 break
-        if found is None:
-            break
-        w0, planned = found
+            sim.restore(snaps[w0])
+            j, f = _rejoin(sim.run(*held_controls(planned, stride)), stride, demo, left_at, n, cfg)
+            if j < 0 or segment >= cfg.max_segments - 2:  # to the goal without meeting the demo again
+                result = done(np.concatenate([prefix, tracked[:w0], planned]),
+                              np.concatenate([origin, np.full(w0, _TRACK, np.int8),
+                                              np.full(len(planned), _SEARCH, np.int8)]))
+                if result is not None:
+                    return result
+                break
+            step = (w0, planned[:j], f, _SEARCH)
+        # back on the demonstration: track again from there
+        w0, seq, tau0, kind = step
+        prefix = np.concatenate([prefix, tracked[:w0], seq]).astype(np.uint8)
+        origin = np.concatenate([origin, np.full(w0, _TRACK, np.int8), np.full(len(seq), kind, np.int8)])
         sim.restore(snaps[w0])
-        trace = sim.run(*held_controls(planned, stride))
-        j, f = _rejoin(trace, stride, demo, max(left_at, tau0), n, cfg)
-        if segment == cfg.max_searches - 1:
-            j = -1  # the last search allowed: follow its plan to the goal
-        if j < 0:  # the plan goes to the goal without meeting the demonstration again
-            ok, run, labels = _finish(level, np.concatenate([prefix, tracked[:w0], planned]), stride, source)
-            if ok:
-                return _result(stride, labels, True, run, relabelled=True,
-                               source="tracking+search" if len(prefix) + w0 else "search",
-                               search_windows=searched + len(labels) - len(prefix) - w0, raw=run_raw,
-                               searches=searches)
-            break
-        # back on the demonstration after j planned windows: track again from there
-        prefix = np.concatenate([prefix, tracked[:w0], planned[:j]]).astype(np.uint8)
-        searched += j
-        tau0 = f
-        sim.restore(snaps[w0])
-        sim.run(*held_controls(planned[:j], stride))
-    return _result(stride, labels if len(labels) else raw, False, track_run, relabelled=True,
-                   source="tracking", raw=run_raw, reason=fail, searches=searches)
+        sim.run(*held_controls(seq, stride))
+        if sim.won and (result := done(prefix, origin)) is not None:
+            return result
+
+    # last resort: plan to the goal from earlier along the labels fixed so far, finally from the spawn
+    if cfg.search and relabel:
+        ctx = ctx or MapContext(level.map_bytes, source)
+        for w in dict.fromkeys([max(len(prefix) - b, 0) for b in cfg.fallback_backups] + [0]):
+            sim.reset()
+            if w:
+                sim.run(*held_controls(prefix[:w], stride))
+            if sim.dead or sim.won:
+                continue
+            res, planned = planned_from(sim.snapshot(), cfg.search_nodes[-1], DEFAULT_ATTEMPTS, n)
+            searches.append({"window": w, "nodes": int(res.nodes), "stop": res.stop, "fallback": True})
+            if planned is not None:
+                result = done(np.concatenate([prefix[:w], planned]),
+                              np.concatenate([origin[:w], np.full(len(planned), _SEARCH, np.int8)]))
+                if result is not None:
+                    return result
+    return _result(stride, labels if len(labels) else raw, False, held_run(level, labels if len(labels) else raw,
+                   stride), relabelled=True, source="tracking", raw=run_raw, reason=fail, searches=searches,
+                   search_windows=int((lab_origin == _SEARCH).sum()) if len(labels) else 0)
 
 
 __all__ = ["DecisionLabels", "HeldRun", "RelabelConfig", "check_executable", "decision_labels",

@@ -145,3 +145,25 @@ def test_reference_replays_are_executable_at_the_decision_rate(npp_reference) ->
         windows = sum(r.windows for r in results if r.executable)
         searched = sum(r.search_windows for r in results if r.executable)
         assert searched / windows < 0.25  # most labels still come from the human / tracking
+
+
+def test_bridge_returns_to_the_demonstration() -> None:
+    from npp_sim.relabel import bridge
+    from npp_sim.simulator import Simulator
+
+    map_data, inputs, _ = frame_level_case()
+    cfg = RelabelConfig()
+    sim = Simulator(map_data)
+    demo = sim.run(*held_controls(actions_of_inputs(inputs), 1))
+    n = demo.outcome_frame
+    sim.reset()
+    after = 8
+    seq, f = bridge(sim, demo, STRIDE, n, 0, after, cfg)
+    assert len(seq) > 0 and after < f <= n
+    end = Simulator(map_data).run(*held_controls(seq, STRIDE))  # the held bridge from the spawn
+    if f < n:
+        dev = np.hypot(end.x[-1] - demo.x[f], end.y[-1] - demo.y[f]) + cfg.vel_weight * np.hypot(
+            end.xspeed[-1] - demo.xspeed[f], end.yspeed[-1] - demo.yspeed[f])
+        assert dev <= cfg.rejoin_px
+    else:
+        assert end.outcome == "won"

@@ -112,6 +112,7 @@ def _record_from_meta(meta: dict, shard: Path, replay_bytes: int) -> dict:
         "executable": meta.get("executable", meta["outcome"] == "won"),
         "relabelled": meta.get("relabelled", False),
         "search_share": meta.get("search_share", 0.0),
+        "bridge_share": meta.get("bridge_share", 0.0),
         "label_source": meta.get("label_source", "raw"),
         "reason": meta.get("not_executable_reason"),
         "replay_bytes": replay_bytes,
@@ -233,7 +234,8 @@ def _samples(demo, trace, cfg: ObsConfig, name: str):
         fields = {"executable": dl.executable, "relabelled": dl.relabelled,
                   "search_share": round(float(dl.search_share), 6), "label_source": dl.source,
                   "not_executable_reason": dl.reason, "held_frames": dl.outcome_frame,
-                  "search_windows": int(dl.search_windows)}
+                  "search_windows": int(dl.search_windows),
+                  "bridge_share": round(dl.bridge_windows / max(dl.windows, 1), 6)}
         if dl.executable:
             sim = Simulator(demo.map_data, name)
             obs = builder.observe_replay(sim, dl.hor, dl.jump, cfg.stride)
