@@ -115,7 +115,7 @@ class RelabelConfig:
     search_nodes: tuple[int, ...] = (500, 4000)  # planner node budgets: all start points with
     # the first, then with the next...
     budget_s: float = 20.0  # wall-clock guard per planner call
-    backups: tuple[int, ...] = (0, 2, 5, 10, 20, 40)  # windows before the divergence to plan from
+    backups: tuple[int, ...] = (2, 5, 10, 20, 40)  # windows before the divergence to plan from
     rejoin_px: float = 6.0  # a bridge or planned run is back on the demonstration within this deviation
     bridge_width: int = 32  # beam width of the bridge search back onto the demonstration
     bridge_frames: int = 96  # its horizon (frames)
