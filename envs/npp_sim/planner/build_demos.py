@@ -96,6 +96,25 @@ def solve_level(job: tuple) -> dict:
             "jumps_cleared": cleared}
 
 
+def noisy_level(job: tuple) -> dict:
+    """Play one noisy expert episode on a solved level (runs in a worker); see :mod:`.noisy`."""
+    category, seed, name, maps_dir, settings, k = job
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from .noisy import noisy_expert_episode
+
+    level_id, data = _level(category, seed, maps_dir, name)
+    t0 = time.perf_counter()
+    inputs, noise_blocks, outcome = noisy_expert_episode(
+        data, frame_skip=settings["frame_skip"], noise=settings["noise"], seed=1000 * k + 1,
+        max_frames=settings["max_frames"], max_nodes=settings["max_nodes"],
+        replan_nodes=settings["replan_nodes"], budget_s=settings["replan_budget_s"])
+    row = {"level_id": str(level_id), "category": category, "seed": seed, "noisy": k, "outcome": outcome,
+           "seconds": round(time.perf_counter() - t0, 3)}
+    if outcome != "won":
+        return row
+    return {**row, "inputs": inputs.tobytes().hex(), "map": data.hex(), "noise_blocks": noise_blocks}
+
+
 def _atomic_json(path: Path, obj) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".manifest.", suffix=".tmp")
     try:
@@ -125,13 +144,20 @@ def _previous(out: Path, planner: dict, frame_skip: int, retry_failed: bool) -> 
         if f.is_file() and hashlib.sha256(f.read_bytes()).hexdigest() == d.get("file_sha256"):
             demos[(d["category"], d["level_id"])] = d
     fails = {} if retry_failed else {(d["category"], d["level_id"]): d for d in old.get("failures", [])}
+    for d in old.get("noisy", []):
+        f = out / d["file"]
+        if f.is_file() and hashlib.sha256(f.read_bytes()).hexdigest() == d.get("file_sha256"):
+            demos[(d["category"], d["level_id"], d["noisy"], old.get("noise"))] = d
+    for d in old.get("noisy_failures", []):
+        fails[(d["category"], d["level_id"], d["noisy"], old.get("noise"))] = d
     return demos, fails
 
 
 def build(out: str | Path, per_category: int = 6, *, categories=None, easy_factor: float = 1.5,
           max_tries: int | None = None, max_nodes: int = 40000, budget_s: float = 120.0,
           max_frames: int = 6000, frame_skip: int = 4, workers: int = 1, maps_dir: str | None = None,
-          retry_failed: bool = False, canonical: bool = True, progress: bool = False, log=print) -> dict:
+          retry_failed: bool = False, canonical: bool = True, noisy_per_level: int = 0, noise: float = 0.15,
+          replan_nodes: int = 3000, replan_budget_s: float = 10.0, progress: bool = False, log=print) -> dict:
     """Solve levels and write demos + manifest into ``out``; returns the manifest dict."""
     from npp_sim.formats import write_demo
 
@@ -148,7 +174,8 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
     planner = {"max_nodes": max_nodes, "budget_s": budget_s, "max_frames": max_frames,
                "attempts": [a.__dict__ for a in DEFAULT_ATTEMPTS], "canonical_labels": canonical}
     settings = {"max_nodes": max_nodes, "budget_s": budget_s, "max_frames": max_frames, "frame_skip": frame_skip,
-                "canonical": canonical}
+                "canonical": canonical, "noise": noise, "replan_nodes": replan_nodes,
+                "replan_budget_s": replan_budget_s}
     kept, kept_fail = _previous(out, planner, frame_skip, retry_failed)
     if kept or kept_fail:
         log(f"resuming: {len(kept)} demos and {len(kept_fail)} failures kept from the earlier build")
@@ -181,7 +208,12 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
         return {"format": MANIFEST_FORMAT, "version": MANIFEST_VERSION,
                 "generator_version": generator_version,
                 "suite": "train" if maps_dir is None else "reference",
-                "frame_skip": frame_skip, "planner": planner, "demos": demos, "failures": failures}
+                "frame_skip": frame_skip, "planner": planner, "demos": demos, "failures": failures,
+                "noise": noise if noisy_per_level else None,
+                "noisy": [noisy_rows[k] for k in sorted(noisy_rows) if "file" in noisy_rows[k]],
+                "noisy_failures": [noisy_rows[k] for k in sorted(noisy_rows) if "file" not in noisy_rows[k]]}
+
+    noisy_rows: dict[tuple, dict] = {}  # (demo order, k) -> manifest row
 
     def record(c, i, r):
         if "inputs" in r and "row" not in r:
@@ -242,17 +274,52 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
                     + (f"ok frames={row['frames']:5d}" if ok else f"FAILED ({r['stop']})")
                     + f" nodes={row['nodes']:6d} {row['seconds']:.1f}s")
                 _atomic_json(out / MANIFEST, manifest())
+        # noisy expert episodes (DART) on every solved level: recovery states, expert-labelled
+        solved_rows = manifest()["demos"]
+        jobs = []
+        for order, d in enumerate(solved_rows):
+            for k in range(noisy_per_level):
+                key = (d["category"], d["level_id"], k, noise)
+                prev = kept.get(key) or kept_fail.get(key)
+                if prev is not None:
+                    noisy_rows[(order, k)] = prev
+                    continue
+                name = d["level_id"] if maps_dir is not None else None
+                jobs.append(((order, k), (d["category"], d["seed"], name, maps_dir, settings, k)))
+        if jobs:
+            bar.reset(total=len(jobs))
+            bar.set_description("noisy expert demos")
+            rows = pool.map(noisy_level, [j for _, j in jobs]) if pool else map(noisy_level, [j for _, j in jobs])
+            for (ok_key, _), r in zip(jobs, rows, strict=True):
+                bar.update()
+                if "inputs" in r:
+                    inputs = np.frombuffer(bytes.fromhex(r.pop("inputs")), dtype=np.uint8)
+                    data = bytes.fromhex(r.pop("map"))
+                    name = f"{r['level_id']}.noisy{r['noisy']}.replay"
+                    write_demo(out / name, data, inputs, success=True, level_id=r["level_id"],
+                               category=r["category"], frame_skip=1, recorder="planner-noisy",
+                               meta={"seed": r["seed"], "decision_frame_skip": frame_skip, "noise": noise,
+                                     "noise_blocks": r["noise_blocks"]})
+                    r = {"file": name, **{k: v for k, v in r.items() if k != "noise_blocks"},
+                         "frames": int(len(inputs)), "noise_blocks": len(r["noise_blocks"]),
+                         "map_sha256": hashlib.sha256(data).hexdigest(),
+                         "inputs_sha256": hashlib.sha256(inputs.tobytes()).hexdigest(),
+                         "file_sha256": hashlib.sha256((out / name).read_bytes()).hexdigest()}
+                noisy_rows[ok_key] = r
+                log(f"{r['category']:12s} {r['level_id']:28s} noisy{r['noisy']} {r['outcome']}"
+                    f" {r['seconds']:.1f}s")
+                _atomic_json(out / MANIFEST, manifest())
     finally:
         bar.close()
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     m = manifest()
-    listed = {d["file"] for d in m["demos"]}
+    listed = {d["file"] for d in m["demos"]} | {d["file"] for d in m["noisy"]}
     for old in out.glob("*.replay"):
         if old.name not in listed:
             old.unlink()
     _atomic_json(out / MANIFEST, m)
-    log(f"{len(m['demos'])} demos in {time.perf_counter() - t0:.0f}s")
+    log(f"{len(m['demos'])} demos and {len(m['noisy'])} noisy expert demos in {time.perf_counter() - t0:.0f}s")
     return m
 
 
@@ -303,6 +370,11 @@ def main(argv=None) -> int:
     ap.add_argument("--maps", default=None, help="plan the map files of this folder instead of the train suite")
     ap.add_argument("--retry-failed", action="store_true", help="plan levels an earlier build failed again")
     ap.add_argument("--raw-labels", action="store_true", help="keep the planner's jumps that change nothing")
+    ap.add_argument("--noisy-per-level", type=int, default=0,
+                    help="noisy expert episodes (DART) per solved level: recovery states, expert-labelled")
+    ap.add_argument("--noise", type=float, default=0.15, help="per-decision probability of a random action")
+    ap.add_argument("--replan-nodes", type=int, default=3000, help="node budget of each replan after noise")
+    ap.add_argument("--replan-budget-s", type=float, default=10.0, help="seconds cap of each replan")
     a = ap.parse_args(argv)
     if a.workers < 1 or a.frame_skip < 1 or a.per_category < 1:
         ap.error("--workers, --frame-skip and --per-category must be >= 1")
@@ -312,7 +384,9 @@ def main(argv=None) -> int:
     m = build(a.out, a.per_category, categories=a.categories, easy_factor=a.easy_factor,
               max_tries=a.max_tries, max_nodes=a.max_nodes, budget_s=a.budget_s,
               max_frames=a.max_frames, frame_skip=a.frame_skip, workers=a.workers, maps_dir=a.maps,
-              retry_failed=a.retry_failed, canonical=not a.raw_labels, progress=sys.stderr.isatty(), log=lambda s: print(s, flush=True))
+              retry_failed=a.retry_failed, canonical=not a.raw_labels, noisy_per_level=a.noisy_per_level,
+              noise=a.noise, replan_nodes=a.replan_nodes, replan_budget_s=a.replan_budget_s,
+              progress=sys.stderr.isatty(), log=lambda s: print(s, flush=True))
     print(summary_table(m))
     size = sum((Path(a.out) / d["file"]).stat().st_size for d in m["demos"])
     print(f"{len(m['demos'])} demos, {size} bytes, {time.perf_counter() - t0:.0f}s")

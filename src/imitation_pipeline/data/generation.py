@@ -181,6 +181,7 @@ def process_replay(path: str, sha: str, shard_dir: str, cfg: ObsConfig, include_
         return _excluded({**base, "outcome": trace.outcome, "skipped": why, "reason": why},
                          shard_dir, sha, include_unsuccessful)
     obs, actions, frames, labels = _samples(demo, trace, cfg, path_.name)
+    obs, actions, frames, labels["noise_samples_dropped"] = _drop_noise(demo, cfg, labels, obs, actions, frames)
     if not labels["executable"] and trace.outcome == "won" and cfg.require_executable:
         return _excluded({**base, "outcome": trace.outcome, **_label_fields(labels),
                           "skipped": labels["not_executable_reason"],
@@ -203,6 +204,22 @@ def process_replay(path: str, sha: str, shard_dir: str, cfg: ObsConfig, include_
     }
     write_shard(shard, obs, actions, frames, meta, compress=compress)
     return {**_record_from_meta(meta, shard, size), "cached": False}
+
+
+def _drop_noise(demo, cfg: ObsConfig, labels: dict, obs: dict, actions, frames):
+    """Leave out the samples of injected-noise blocks (noisy expert demos, ``npp_sim.planner.noisy``):
+    their recorded input is the noise, not the expert's choice. Only when the samples are those blocks
+    (raw labels at the demo's decision rate); returns the arrays and how many samples were dropped."""
+    import numpy as np
+
+    extra = demo.meta.get("extra") or {}
+    blocks = extra.get("noise_blocks") if isinstance(extra, dict) else None
+    if not blocks or labels.get("label_source") != "raw" or int(extra.get("decision_frame_skip", 0)) != cfg.stride:
+        return obs, actions, frames, 0
+    keep = np.ones(len(actions), dtype=bool)
+    idx = np.asarray([b for b in blocks if isinstance(b, int) and 0 <= b < len(actions)], dtype=np.int64)
+    keep[idx] = False
+    return {k: v[keep] for k, v in obs.items()}, actions[keep], frames[keep], int((~keep).sum())
 
 
 def _label_fields(labels: dict) -> dict:

@@ -1,0 +1,49 @@
+"""Expert demonstrations with injected noise (DART, Laskey et al. 2017): recovery states, expert-labelled.
+
+A clean planner demo only visits states on the expert's path, so a policy that imitates it and slips once
+(jumps a block late, stops at a wall with jump still held) is somewhere the demos never show, and stays
+stuck there. Here the planner expert plays at the decision rate, and before each decision, with
+probability ``noise``, a random action is held for that block instead; the expert then replans from
+wherever the noise left the ninja (:class:`~npp_sim.planner.expert.PlannerExpert`), so the demo shows
+how to recover. Only won episodes are kept.
+
+The result is an ordinary replay (one input byte per frame, block-constant, so executable at the
+decision rate): the injected blocks are recorded as they were played, and their indices are returned
+(``noise_blocks``) so a consumer can leave those labels out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .expert import ACTION_CONTROLS, ACTION_INPUT_BYTES, PlannerExpert
+
+
+def noisy_expert_episode(map_data: bytes, *, frame_skip: int = 4, noise: float = 0.15, seed: int = 0,
+                         max_frames: int = 6000, max_nodes: int = 20000, replan_nodes: int = 3000,
+                         budget_s: float = 30.0) -> tuple[np.ndarray, list[int], str]:
+    """Play one noisy expert episode; returns ``(input bytes per frame, noise block indices, outcome)``
+    with outcome "won", "dead" or "timeout"."""
+    from npp_sim.simulator import Simulator
+
+    rng = np.random.default_rng(seed)
+    sim = Simulator(map_data)
+    expert = PlannerExpert(map_data, max_nodes=max_nodes, replan_nodes=replan_nodes, budget_s=budget_s,
+                           max_frames=max_frames, frame_skip=frame_skip, seed=seed)
+    inputs: list[int] = []
+    noise_blocks: list[int] = []
+    block = 0
+    while not (sim.won or sim.dead) and sim.frame < max_frames:
+        a = expert.act(sim)
+        if rng.random() < noise:
+            a = int(rng.integers(len(ACTION_CONTROLS)))
+            noise_blocks.append(block)
+        hor, jump = ACTION_CONTROLS[a]
+        for _ in range(frame_skip):
+            sim.tick(hor, jump)
+            inputs.append(ACTION_INPUT_BYTES[a])
+            if sim.won or sim.dead:
+                break
+        block += 1
+    outcome = "won" if sim.won else "dead" if sim.dead else "timeout"
+    return np.asarray(inputs, dtype=np.uint8), noise_blocks, outcome
