@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+
 from imitation_pipeline.data.npp_datamodule import split_replays, stratified_sample
 
 
@@ -20,7 +21,7 @@ def _records(counts: dict[str, int]) -> list[dict]:
 def test_stratified_sample_keeps_category_shares():
     recs = _records({"very_simple": 90, "simple": 90, "medium": 60, "complex": 60})
     ids = stratified_sample(recs, 30, seed=0)
-    assert len(ids) == len(set(ids)) == 30
+    assert len(ids) == len(set(ids)) == 30  # one replay per level here
     got = {}
     for i in ids:
         got[recs[i]["category"]] = got.get(recs[i]["category"], 0) + 1
@@ -31,6 +32,14 @@ def test_stratified_sample_keeps_category_shares():
     assert set(ids) <= set(stratified_sample(recs, 100, seed=0))
     assert stratified_sample(recs, 0, seed=0) == list(range(len(recs)))
     assert stratified_sample(recs, 10_000, seed=0) == list(range(len(recs)))
+
+
+def test_sample_takes_whole_levels():
+    recs = _records({"a": 10, "b": 10})
+    recs += [{**r, "sha256": r["sha256"] + "n"} for r in recs]  # a noisy demo of every level
+    ids = stratified_sample(recs, 4, seed=0)
+    levels = {recs[i]["level_id"] for i in ids}
+    assert len(levels) == 4 and len(ids) == 8
 
 
 def test_split_of_a_sample_stays_inside_it():

@@ -98,18 +98,22 @@ def solve_level(job: tuple) -> dict:
 
 def noisy_level(job: tuple) -> dict:
     """Play one noisy expert episode on a solved level (runs in a worker); see :mod:`.noisy`."""
-    category, seed, name, maps_dir, settings, k = job
+    category, seed, name, maps_dir, settings, k, plan_hex = job
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from .noisy import noisy_expert_episode
 
     level_id, data = _level(category, seed, maps_dir, name)
     t0 = time.perf_counter()
+    clean = np.frombuffer(bytes.fromhex(plan_hex), dtype=np.uint8)
+    fs = settings["frame_skip"]
+    # about max_noise_events injected blocks per episode at most (long levels get a lower rate)
+    noise = min(settings["noise"], settings["max_noise_events"] / max(1.0, len(clean) / fs))
     inputs, noise_blocks, outcome = noisy_expert_episode(
-        data, frame_skip=settings["frame_skip"], noise=settings["noise"], seed=1000 * k + 1,
-        max_frames=settings["max_frames"], max_nodes=settings["max_nodes"],
-        replan_nodes=settings["replan_nodes"], budget_s=settings["replan_budget_s"])
+        data, frame_skip=fs, noise=noise, seed=1000 * k + 1, max_frames=settings["max_frames"],
+        max_nodes=settings["max_nodes"], replan_nodes=settings["replan_nodes"],
+        budget_s=settings["replan_budget_s"], plan=clean)
     row = {"level_id": str(level_id), "category": category, "seed": seed, "noisy": k, "outcome": outcome,
-           "seconds": round(time.perf_counter() - t0, 3)}
+           "noise": round(noise, 4), "seconds": round(time.perf_counter() - t0, 3)}
     if outcome != "won":
         return row
     return {**row, "inputs": inputs.tobytes().hex(), "map": data.hex(), "noise_blocks": noise_blocks}
@@ -157,9 +161,10 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
           max_tries: int | None = None, max_nodes: int = 40000, budget_s: float = 120.0,
           max_frames: int = 6000, frame_skip: int = 4, workers: int = 1, maps_dir: str | None = None,
           retry_failed: bool = False, canonical: bool = True, noisy_per_level: int = 0, noise: float = 0.15,
-          replan_nodes: int = 3000, replan_budget_s: float = 10.0, progress: bool = False, log=print) -> dict:
+          replan_nodes: int = 3000, replan_budget_s: float = 10.0, max_noise_events: float = 12.0,
+          progress: bool = False, log=print) -> dict:
     """Solve levels and write demos + manifest into ``out``; returns the manifest dict."""
-    from npp_sim.formats import write_demo
+    from npp_sim.formats import read_demo, write_demo
 
     if frame_skip < 1:
         raise ValueError(f"frame_skip must be >= 1, got {frame_skip}")
@@ -175,7 +180,7 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
                "attempts": [a.__dict__ for a in DEFAULT_ATTEMPTS], "canonical_labels": canonical}
     settings = {"max_nodes": max_nodes, "budget_s": budget_s, "max_frames": max_frames, "frame_skip": frame_skip,
                 "canonical": canonical, "noise": noise, "replan_nodes": replan_nodes,
-                "replan_budget_s": replan_budget_s}
+                "replan_budget_s": replan_budget_s, "max_noise_events": max_noise_events}
     kept, kept_fail = _previous(out, planner, frame_skip, retry_failed)
     if kept or kept_fail:
         log(f"resuming: {len(kept)} demos and {len(kept_fail)} failures kept from the earlier build")
@@ -285,7 +290,8 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
                     noisy_rows[(order, k)] = prev
                     continue
                 name = d["level_id"] if maps_dir is not None else None
-                jobs.append(((order, k), (d["category"], d["seed"], name, maps_dir, settings, k)))
+                plan_hex = np.asarray(read_demo(out / d["file"]).inputs, dtype=np.uint8).tobytes().hex()
+                jobs.append(((order, k), (d["category"], d["seed"], name, maps_dir, settings, k, plan_hex)))
         if jobs:
             bar.reset(total=len(jobs))
             bar.set_description("noisy expert demos")
@@ -298,7 +304,7 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
                     name = f"{r['level_id']}.noisy{r['noisy']}.replay"
                     write_demo(out / name, data, inputs, success=True, level_id=r["level_id"],
                                category=r["category"], frame_skip=1, recorder="planner-noisy",
-                               meta={"seed": r["seed"], "decision_frame_skip": frame_skip, "noise": noise,
+                               meta={"seed": r["seed"], "decision_frame_skip": frame_skip, "noise": r["noise"],
                                      "noise_blocks": r["noise_blocks"]})
                     r = {"file": name, **{k: v for k, v in r.items() if k != "noise_blocks"},
                          "frames": int(len(inputs)), "noise_blocks": len(r["noise_blocks"]),
@@ -373,6 +379,8 @@ def main(argv=None) -> int:
     ap.add_argument("--noisy-per-level", type=int, default=0,
                     help="noisy expert episodes (DART) per solved level: recovery states, expert-labelled")
     ap.add_argument("--noise", type=float, default=0.15, help="per-decision probability of a random action")
+    ap.add_argument("--max-noise-events", type=float, default=12.0,
+                    help="cap on the expected injected blocks per episode (long levels get a lower rate)")
     ap.add_argument("--replan-nodes", type=int, default=3000, help="node budget of each replan after noise")
     ap.add_argument("--replan-budget-s", type=float, default=10.0, help="seconds cap of each replan")
     a = ap.parse_args(argv)
@@ -386,6 +394,7 @@ def main(argv=None) -> int:
               max_frames=a.max_frames, frame_skip=a.frame_skip, workers=a.workers, maps_dir=a.maps,
               retry_failed=a.retry_failed, canonical=not a.raw_labels, noisy_per_level=a.noisy_per_level,
               noise=a.noise, replan_nodes=a.replan_nodes, replan_budget_s=a.replan_budget_s,
+              max_noise_events=a.max_noise_events,
               progress=sys.stderr.isatty(), log=lambda s: print(s, flush=True))
     print(summary_table(m))
     size = sum((Path(a.out) / d["file"]).stat().st_size for d in m["demos"])

@@ -135,6 +135,12 @@ class PlannerExpert:
         self._index = {}
         return self._greedy(state)
 
+    def follow(self, state: tuple, inputs: np.ndarray) -> None:
+        """Adopt ``inputs`` (a plan from ``state``, e.g. a known demo) as the cached plan: states on it
+        are answered from the cache, any other state replans (with ``replan_nodes``)."""
+        self._cache(state, inputs)
+        self._fresh = False
+
     def plan_inputs(self) -> np.ndarray:
         """The input bytes of the plan currently cached (empty when none)."""
         return self._inputs.copy()

@@ -19,9 +19,9 @@ class DatasetConfig:
 class NppReplaysConfig(DatasetConfig):
     """A directory of replay files (v0, v1, attract, v2); which ones count: ``generate.include_unsuccessful``."""
 
-    # 0 = every usable replay; N = a sample of N replays stratified by category (each category in
-    # proportion, the same sample for the same split_seed), taken before the train/validation split
-    max_demos: int = 0
+    # 0 = every usable replay; N = the replays of N levels, stratified by category (each category in
+    # proportion; the same sample for the same split_seed, nested across N), taken before the train/validation split
+    max_levels: int = 0
 
 
 @dataclass

@@ -13,6 +13,8 @@ class VerifyConfig:
     report: str = "${run_dir}/verify_report.json"
     lr_rule: str = "cancel"  # how left+right in one input byte resolves: cancel | left_wins
     play_inconsistent: bool = False  # also play files whose map block is inconsistent (as nclone would)
+    # longer replays are reported and not simulated (0 = no limit)
+    max_frames: int = "${oc.select:env.max_frames,20000}"  # type: ignore[assignment]
 
 
 @dataclass
@@ -43,7 +45,7 @@ class BCConfig:
     entropy_coef: float = 0.0  # loss = NLL - entropy_coef * entropy
     class_weighting: str = "none"  # none | balanced (inverse action frequency, for NOOP-heavy data)
     freeze_extractor_steps: int = 0  # keep the features extractor frozen for the first N steps
-    split_by: str = "replay"  # replay | level; never by frame
+    split_by: str = "level"  # level | replay; never by frame (level: noisy and clean demos of a level stay together)
     max_replays: int = 0  # 0 = all (small values make tiny test budgets)
     monitor: str = "val/loss"  # val/loss | val/accuracy | rollout/success_rate
     early_stopping_patience: int = 10
@@ -51,6 +53,9 @@ class BCConfig:
     rollout_levels: int = 4  # held-out levels: the maps of validation replays
     rollout_train_levels: int = 4  # training levels (maps of training replays): can the policy imitate?
     rollout_max_frames: int = 2000
+    # after training, evaluate the best checkpoint on this suite (test | eval | train, see `suites`) into
+    # <run_dir>/evaluation.json, as stage=evaluate does; null = no evaluation
+    evaluate_suite: str | None = None
     checkpoint_pointer: str = "${cache_root}/latest/bc-${arch.name}-seed${seed}.json"
     # DQN-BC hybrid (off when td_weight = 0): loss += td_weight * TD error of the policy's action logits
     # read as Q-values, against a target copy of the policy refreshed every target_update_every steps,

@@ -87,21 +87,27 @@ def split_replays(records: Sequence[dict], val_fraction: float, seed: int, by: s
 
 
 def stratified_sample(records: Sequence[dict], n: int, seed: int) -> list[int]:
-    """Indices of ``n`` records, each category in proportion to its share (largest remainders), the
-    records of a category ranked by a seeded hash of their content; ``n <= 0`` or ``n >= len`` = all."""
-    if n <= 0 or n >= len(records):
-        return list(range(len(records)))
-    by_cat: dict[str, list[int]] = {}
+    """Indices of every record of ``n`` levels (a level's clean and noisy demos stay together), each
+    category in proportion to its share of the levels (largest remainders), the levels of a category
+    ranked by a seeded hash of their id, so a smaller sample of a seed is part of every larger one;
+    ``n <= 0`` or ``n >= levels`` = all."""
+    levels: dict[str, list[int]] = {}
     for i, r in enumerate(records):
-        by_cat.setdefault(r["category"], []).append(i)
-    exact = {c: n * len(ids) / len(records) for c, ids in by_cat.items()}
+        levels.setdefault(f"{r['category']}/{r['level_id']}", []).append(i)
+    if n <= 0 or n >= len(levels):
+        return list(range(len(records)))
+    by_cat: dict[str, list[str]] = {}
+    for key in levels:
+        by_cat.setdefault(key.split("/", 1)[0], []).append(key)
+    exact = {c: n * len(keys) / len(levels) for c, keys in by_cat.items()}
     take = {c: int(v) for c, v in exact.items()}
     for c in sorted(exact, key=lambda c: (-(exact[c] - take[c]), c))[:n - sum(take.values())]:
         take[c] += 1
     out = []
-    for c, ids in by_cat.items():
-        ranked = sorted(ids, key=lambda i: hashlib.sha256(f"{seed}:{records[i]['sha256']}".encode()).hexdigest())
-        out += ranked[:take[c]]
+    for c, keys in by_cat.items():
+        ranked = sorted(keys, key=lambda k: hashlib.sha256(f"{seed}:{k}".encode()).hexdigest())
+        for key in ranked[:take[c]]:
+            out += levels[key]
     return sorted(out)
 
 
@@ -170,12 +176,12 @@ class NppDemoDataModule(ArrayDataModule):
     def __init__(self, replay_dir: str, cache_dir: str, obs_config: ObsConfig, *, batch_size: int = 256,
                  val_fraction: float = 0.2, split_seed: int = 0, split_by: str = "replay",
                  include_unsuccessful: bool = False, workers: int = 1, max_replays: int = 0,
-                 max_demos: int = 0):
+                 max_levels: int = 0):
         super().__init__()
         self.replay_dir, self.cache_dir, self.obs_config = replay_dir, cache_dir, obs_config
         self.batch_size, self.val_fraction, self.split_seed, self.split_by = batch_size, val_fraction, split_seed, split_by
         self.include_unsuccessful, self.workers, self.max_replays = include_unsuccessful, workers, max_replays
-        self.max_demos = max_demos
+        self.max_levels = max_levels
         self.manifest_path: Path | None = None
         self.train: DemoArrays | None = None
         self.val: DemoArrays | None = None
@@ -195,7 +201,7 @@ class NppDemoDataModule(ArrayDataModule):
         from npp_sim.observation_spec import observation_keys
 
         arrays = load_demo_arrays(self.manifest_path, observation_keys(self.obs_config.modalities))
-        pool = stratified_sample(arrays.replays, self.max_demos, self.split_seed)
+        pool = stratified_sample(arrays.replays, self.max_levels, self.split_seed)
         tr, va = split_replays([arrays.replays[i] for i in pool], self.val_fraction, self.split_seed, self.split_by)
         train_ids, val_ids = [pool[i] for i in tr], [pool[i] for i in va]
         self.all = arrays

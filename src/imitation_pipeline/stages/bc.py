@@ -72,7 +72,7 @@ def npp_datamodule(cfg: DictConfig, modalities: list[str]):
         val_fraction=float(cfg.dataset.val_fraction), split_seed=int(cfg.dataset.split_seed),
         split_by=str(cfg.bc.split_by), include_unsuccessful=bool(cfg.generate.include_unsuccessful),
         workers=int(cfg.generate.workers), max_replays=int(cfg.bc.max_replays),
-        max_demos=int(cfg.dataset.get("max_demos", 0)),
+        max_levels=int(cfg.dataset.get("max_levels", 0)),
     )
 
 
@@ -208,6 +208,24 @@ def _batches(value: float) -> int | float:
     return int(value) if value > 1 else float(value)
 
 
+def _count_levels(records) -> int:
+    """Distinct levels among replay records (0 when they carry no level id, e.g. Pokemon episodes)."""
+    return len({(r.get("category"), r.get("level_id")) for r in records
+                if isinstance(r, dict) and r.get("level_id") is not None})
+
+
+def evaluate_best(cfg: DictConfig, checkpoint: str, run_dir: Path) -> dict:
+    """``stage=evaluate`` of the best checkpoint on ``bc.evaluate_suite``; the macro figures."""
+    from imitation_pipeline.stages import evaluate
+
+    suite = str(cfg.bc.evaluate_suite)
+    ecfg = OmegaConf.merge(cfg, {"evaluate": {"checkpoint": checkpoint, "suite": suite, "progress": False,
+                                              "output": str(run_dir / "evaluation.json")}})
+    result = evaluate.run(ecfg)
+    return {"suite": suite, "file": str(run_dir / "evaluation.json"), "macro": result["macro"],
+            "per_category": {c: v["success_rate"] for c, v in result["per_category"].items()}}
+
+
 def run(cfg: DictConfig) -> dict:
     import lightning as L
     import torch
@@ -302,6 +320,11 @@ def run(cfg: DictConfig) -> dict:
         "metrics": metrics,
         "rollouts": list(getattr(data.rollout, "history", [])),
     }
+    if cfg.bc.get("evaluate_suite") and summary["best_checkpoint"]:
+        summary["evaluation"] = evaluate_best(cfg, summary["best_checkpoint"], run_dir)
+    summary["max_levels"] = int(cfg.dataset.get("max_levels", 0) or 0)
+    summary["train_levels"], summary["val_levels"] = (_count_levels(dm.train_replays), _count_levels(dm.val_replays))
+    summary["seed"] = int(cfg.seed)
     write_json_atomic(run_dir / "bc_summary.json", summary)
     print(f"bc: best {monitor} = {summary['best_score']} -> {summary['best_checkpoint']}")
     return summary
