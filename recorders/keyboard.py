@@ -207,7 +207,6 @@ class RecorderWindow:
     """Draws a :class:`KeyboardSession` (level picture + status line) and runs it at ``fps``."""
 
     STATUS_H = 26
-    NINJA_RGB = (245, 245, 245)  # brighter than the renderer's default, for people on a dark level
 
     def __init__(self, session: KeyboardSession, *, scale: float = 1.0, fps: int = 60,
                  caption: str = "N++ keyboard recorder"):
@@ -229,8 +228,7 @@ class RecorderWindow:
         if static is None:
             static = self._static[s.level_index] = StaticLayers(s.recorder.sim.level.inner_tiles)
         sim = s.recorder.sim
-        return rgb_frame(static, sim.ninja_x, sim.ninja_y, sim.entity_float, sim.entity_int,
-                         ninja_rgb=self.NINJA_RGB)
+        return rgb_frame(static, sim.ninja_x, sim.ninja_y, sim.entity_float, sim.entity_int)
 
     def draw(self) -> None:
         pygame.surfarray.blit_array(self._world, self.frame_rgb().swapaxes(0, 1))

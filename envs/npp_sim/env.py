@@ -35,6 +35,27 @@ def action_of_input(hor: int, jump: int) -> int:
     return ACTION_CONTROLS.index((int(hor), int(jump)))
 
 
+#: levels per category of the default level set: train-suite levels 0..n-1 (the pipeline's default
+#: PPO training levels, ``suites.train``), so ``gym.make("NPP-v0")`` works without arguments
+DEFAULT_LEVEL_COUNTS = {"very_simple": 8, "simple": 8, "medium": 4, "complex": 2, "mine_heavy": 2,
+                        "exploration": 2}
+
+
+def default_levels(counts: Mapping[str, int] | None = None) -> tuple[list[bytes], list[str]]:
+    """``(maps, names)`` of the default level set: train-suite levels ``0..n-1`` of each category."""
+    from npp_sim.levelgen import CATEGORIES, SUITE_BASE_SEEDS, generate_level
+    from npp_sim.levelgen.suite import CATEGORY_INDEX, CATEGORY_STRIDE
+
+    counts = dict(DEFAULT_LEVEL_COUNTS if counts is None else counts)
+    maps, names = [], []
+    for cat in CATEGORIES:
+        for i in range(int(counts.get(cat, 0))):
+            level = generate_level(cat, SUITE_BASE_SEEDS["train"] + CATEGORY_INDEX[cat] * CATEGORY_STRIDE + i)
+            maps.append(level.map_data)
+            names.append(f"{cat}/{level.level_id}")
+    return maps, names
+
+
 @dataclass(frozen=True)
 class Rewards:
     win: float = 1.0
@@ -56,10 +77,9 @@ class NppEnv(gym.Env):
         render_mode: str | None = None,
         level_names: Sequence[str] | None = None,
     ):
-        if levels is None:
-            from npp_sim.levelgen import default_levels
-
-            levels = default_levels()
+        if levels is None:  # the default level set (train-suite levels), named by category and id
+            levels, default_names = default_levels()
+            level_names = default_names if level_names is None else level_names
         if len(levels) == 0:
             raise ValueError("NppEnv needs at least one level")
         if frame_skip < 1:

@@ -811,8 +811,9 @@ def logical_contact(ef, ei, e, nf, ni, ghead, gtail, enext, eprev, hor_e, ver_e)
                 dx = x - px
                 dy = y - py
                 dist = math.sqrt(dx ** 2 + dy ** 2)
-                ef[e, EF_XS] += dx / dist * 10
-                ef[e, EF_YS] += dy / dist * 10
+                if dist > 0:  # a ball exactly on the ninja has no direction to bounce in (nclone divides by 0)
+                    ef[e, EF_XS] += dx / dist * 10
+                    ef[e, EF_YS] += dy / dist * 10
                 ninja_kill(nf, ni)
     elif t == 28:
         hit, nx, ny, _, pen2 = square_depenetration(x, y, px, py, 12 + NINJA_RADIUS + 0.1)

@@ -61,10 +61,11 @@ STYLE = np.zeros((64, 3), dtype=np.float64)  # indexed by entity type; value 0 =
 for _t, (_v, _s, _r) in _ENTITY_STYLE.items():
     STYLE[_t] = (_v, _s, _r)
 
-# RGB palette for people.
+# RGB palette for people (the one palette of every RGB renderer: env rgb_array/human, recorder, videos).
+# The ninja is near-white so it stands out on both empty cells (dark) and solid tiles (mid grey).
 RGB_EMPTY = np.array([24, 26, 33], np.uint8)
 RGB_SOLID = np.array([121, 128, 146], np.uint8)
-RGB_NINJA = np.array([20, 20, 20], np.uint8)
+RGB_NINJA = np.array([245, 245, 245], np.uint8)
 _RGB = {
     1: (220, 50, 50), 2: (240, 200, 40), 3: (90, 170, 250), 4: (130, 230, 120), 5: (160, 120, 80),
     6: (200, 150, 60), 8: (180, 100, 100), 10: (240, 140, 40), 11: (150, 150, 170), 14: (230, 60, 160),

@@ -117,11 +117,12 @@ def test_cache_key_and_fingerprint_cover_the_new_settings() -> None:
     cfg = ObsConfig(modalities=MODALITIES, stride=STRIDE)
     keys = {cfg.key(), replace(cfg, relabel=False).key(), replace(cfg, require_executable=False).key()}
     assert len(keys) == 3
-    assert "relabel.py" in generation._SIM_SOURCES and "planner/search.py" in generation._SIM_SOURCES
+    sources = generation.simulator_sources()
+    assert "relabel.py" in sources and "planner/search.py" in sources
     import npp_sim
 
     root = Path(npp_sim.__file__).parent
-    assert all((root / name).is_file() for name in generation._SIM_SOURCES)
+    assert all((root / name).is_file() for name in sources)
 
 
 def test_cli_summary_reports_the_executable_share(replay_dir, tmp_path) -> None:

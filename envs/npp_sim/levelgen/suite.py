@@ -129,7 +129,10 @@ def build_named_suite(name: str, counts: dict[str, int] | None = None) -> list[L
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    from ..formats.model import new_file_mode
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, new_file_mode())  # as open() would (mkstemp alone makes 0600)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

@@ -15,6 +15,8 @@ class VerifyConfig:
     play_inconsistent: bool = False  # also play files whose map block is inconsistent (as nclone would)
     # longer replays are reported and not simulated (0 = no limit)
     max_frames: int = "${oc.select:env.max_frames,20000}"  # type: ignore[assignment]
+    # longer replays are reported and not simulated (0 = no limit)
+    max_frames: int = "${oc.select:env.max_frames,20000}"  # type: ignore[assignment]
 
 
 @dataclass

@@ -29,16 +29,68 @@ from functools import lru_cache
 from pathlib import Path
 
 from imitation_pipeline.atomic_files import write_json_atomic
-from imitation_pipeline.data.shards import SHARD_SUFFIX, read_shard, write_shard
+from imitation_pipeline.data.shards import SHARD_SUFFIX, verify_shard, write_shard
 from imitation_pipeline.errors import DatasetError
 
 MANIFEST_VERSION = 1
-# Source files whose behaviour determines a shard's content (relabelling runs the planner).
-_SIM_SOURCES = (
-    "inputs.py", "kernel.py", "layout.py", "map_data.py", "observation_spec.py", "observations.py",
-    "regenerate.py", "render.py", "simulator.py", "tiles.py", "world.py", "env.py", "relabel.py",
-    "planner/search.py", "planner/rollout.py", "planner/field.py",
-)  # fmt: skip
+# The simulator modules that produce a shard: these and, transitively, every npp_sim module they
+# import (found by reading their import statements, so a new dependency is covered without a list).
+_FINGERPRINT_ROOTS = ("npp_sim.regenerate", "npp_sim.relabel", "npp_sim.observations", "npp_sim.simulator",
+                      "npp_sim.env", "npp_sim.formats")
+
+
+def _module_file(root: Path, module: str) -> Path | None:
+    parts = module.split(".")[1:]
+    if not parts:
+        return root / "__init__.py"
+    rel = Path(*parts)
+    for cand in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def _imported_modules(path: Path, module: str) -> set[str]:
+    """The ``npp_sim`` modules one source file imports (anywhere in it: imports inside functions too)."""
+    import ast
+
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            out.add(target)
+            out.update(f"{target}.{a.name}" for a in node.names)  # `from pkg import module`
+    return {m for m in out if m == "npp_sim" or m.startswith("npp_sim.")}
+
+
+def simulator_sources() -> list[str]:
+    """Paths (relative to the ``npp_sim`` package) of every module the observation path uses."""
+    import npp_sim
+
+    root = Path(npp_sim.__file__).parent
+    seen: dict[str, Path] = {}
+    todo = ["npp_sim", *_FINGERPRINT_ROOTS]
+    while todo:
+        mod = todo.pop()
+        if mod in seen:
+            continue
+        path = _module_file(root, mod)
+        if path is None:  # `from npp_sim.x import name`: name is not a module
+            continue
+        seen[mod] = path
+        todo.extend(_imported_modules(path, mod) - seen.keys())
+        parent = mod.rpartition(".")[0]  # importing a submodule runs its package's __init__
+        if parent and parent not in seen:
+            todo.append(parent)
+    return sorted(p.relative_to(root).as_posix() for p in seen.values())
 
 
 @lru_cache(maxsize=1)
@@ -48,10 +100,9 @@ def simulator_fingerprint() -> str:
 
     root = Path(npp_sim.__file__).parent
     h = hashlib.sha256()
-    for name in _SIM_SOURCES:
-        path = root / name
+    for name in simulator_sources():
         h.update(name.encode())
-        h.update(path.read_bytes() if path.exists() else b"<absent>")
+        h.update((root / name).read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -77,13 +128,34 @@ def sha256_file(path: Path) -> str:
 
 
 def list_replays(replay_dir: str | os.PathLike) -> list[Path]:
+    return replay_entries(replay_dir)[0]
+
+
+def replay_entries(replay_dir: str | os.PathLike) -> tuple[list[Path], list[Path]]:
+    """``(replay files, other entries)`` of a replay folder by name: hidden entries and JSON files
+    (manifests, reports) are not replays; directories, FIFOs and dangling links are returned as the
+    second list, to be reported as skipped."""
     d = Path(replay_dir)
     if not d.is_dir():
         raise DatasetError(f"{d}: replay directory not found")
-    files = sorted(p for p in d.iterdir() if p.is_file() and not p.name.startswith(".") and p.suffix != ".json")
+    files, others = [], []
+    for p in sorted(d.iterdir()):
+        if p.name.startswith(".") or p.suffix == ".json":
+            continue
+        (files if p.is_file() else others).append(p)
     if not files:
         raise DatasetError(f"{d}: no replay files in directory")
-    return files
+    return files, others
+
+
+def skipped_reason(path: Path) -> str:
+    if path.is_symlink() and not path.exists():
+        what = "a dangling link"
+    elif path.is_dir():
+        what = "a directory"
+    else:
+        what = "not a regular file"
+    return f"{path.name}: skipped ({what})"
 
 
 # --- worker side ---------------------------------------------------------------------------------
@@ -141,40 +213,75 @@ def verdict_path(shard_dir: str | os.PathLike, sha: str, include_unsuccessful: b
 
 
 def cached_record(path: str, sha: str, shard_dir: str, include_unsuccessful: bool = False) -> dict | None:
-    """The manifest record of an existing shard or exclusion verdict; None if not yet processed."""
+    """The manifest record of an existing shard or exclusion verdict; None if not yet processed.
+
+    Shards and verdicts are keyed by content, so two replay files with the same bytes share them: the
+    record's ``file`` is always ``path``'s name, never the name stored when the shard was made. A shard
+    is used only when every array matches its checksum; a damaged one is removed (and rebuilt)."""
+    name = Path(path).name
     shard = shard_path(shard_dir, sha)
     if not shard.exists():
         verdict = verdict_path(shard_dir, sha, include_unsuccessful)
         try:
-            return {**json.loads(verdict.read_text()), "cached": True}
-        except (FileNotFoundError, json.JSONDecodeError):
+            record = json.loads(verdict.read_text())
+        except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             return None
+        if not isinstance(record, dict):
+            return None
+        return {**record, **_renamed(record, name), "cached": True}
     try:
-        meta = read_shard(shard, keys=[]).meta
-    except DatasetError:
+        meta = verify_shard(shard)
+        record = _record_from_meta(meta, shard, Path(path).stat().st_size)
+    except (DatasetError, KeyError, TypeError):
         shard.unlink(missing_ok=True)  # damaged (disk trouble or not ours): rebuild it
         return None
-    return {**_record_from_meta(meta, shard, Path(path).stat().st_size), "cached": True}
+    return {**record, "file": name, "cached": True}
+
+
+def _renamed(record: dict, name: str) -> dict:
+    """A verdict's fields with its file name replaced (messages name the file they were made for)."""
+    old = record.get("file")
+    out: dict = {"file": name}
+    if isinstance(old, str) and old != name:
+        for key in ("error", "reason", "skipped"):
+            if isinstance(record.get(key), str):
+                out[key] = record[key].replace(old, name)
+    return out
 
 
 def process_replay(path: str, sha: str, shard_dir: str, cfg: ObsConfig, include_unsuccessful: bool,
                    compress: bool) -> dict:
-    """Make (or reuse) the shard of one replay; never raises for bad input (``error`` says why)."""
-    from npp_sim.formats import DemoFormatError, read_demo
-    from npp_sim.simulator import run_inputs
-
-    path_, shard = Path(path), shard_path(shard_dir, sha)
-    size = path_.stat().st_size
-    base = {"file": path_.name, "sha256": sha, "shard": None, "samples": 0, "replay_bytes": size,
-            "observation_bytes": 0, "shard_bytes": 0, "error": None, "outcome": None,
-            "executable": False, "relabelled": False, "search_share": 0.0, "label_source": None}
+    """Make (or reuse) the shard of one replay; never raises for one replay's failure (``error`` says why)."""
+    path_ = Path(path)
     cached = cached_record(path, sha, shard_dir, include_unsuccessful)
     if cached is not None:
         return cached
+    base = {"file": path_.name, "sha256": sha, "shard": None, "samples": 0, "replay_bytes": 0,
+            "observation_bytes": 0, "shard_bytes": 0, "error": None, "outcome": None,
+            "executable": False, "relabelled": False, "search_share": 0.0, "label_source": None}
+    try:
+        base["replay_bytes"] = path_.stat().st_size
+        return _process(path_, sha, shard_dir, cfg, include_unsuccessful, compress, base)
+    except Exception as err:  # noqa: BLE001 - one replay's failure is its error row, never the stage's
+        # not remembered as a verdict: a bug fixed later must not stay cached
+        why = f"{path_.name}: failed ({type(err).__name__}: {err})"
+        return {**base, "error": why, "reason": why, "cached": False}
+
+
+def _process(path_: Path, sha: str, shard_dir: str, cfg: ObsConfig, include_unsuccessful: bool,
+             compress: bool, base: dict) -> dict:
+    from npp_sim.formats import DemoFormatError, read_demo
+    from npp_sim.simulator import run_inputs
+
+    shard, size = shard_path(shard_dir, sha), base["replay_bytes"]
     try:
         demo = read_demo(path_, strict=True)
     except DemoFormatError as err:
         return _excluded({**base, "error": str(err), "reason": str(err)}, shard_dir, sha, include_unsuccessful)
+    if cfg.max_frames > 0 and len(demo.inputs) > cfg.max_frames:
+        why = (f"{path_.name}: {len(demo.inputs)} frames, more than the limit of {cfg.max_frames} "
+               "(generate.max_frames); not simulated")
+        return _excluded({**base, "error": why, "reason": why}, shard_dir, sha, include_unsuccessful)
     trace = run_inputs(demo.map_data, demo.inputs, lr_rule=cfg.lr_rule, source=path_.name)
     if trace.outcome != "won" and not include_unsuccessful:
         why = f"not won ({trace.outcome})"
@@ -298,7 +405,7 @@ def generate_shards(
 ) -> tuple[Path, dict]:
     """Make every shard (of the first ``limit`` replays by name when limit > 0), write the manifest;
     return ``(manifest path, manifest)``."""
-    replays = list_replays(replay_dir)
+    replays, others = replay_entries(replay_dir)
     if limit > 0:
         replays = replays[:limit]
     shard_dir = Path(cache_dir) / cfg.key()
@@ -311,6 +418,8 @@ def generate_shards(
     done = {r["file"] for r in records}
     todo = [j for j in jobs if Path(j[0]).name not in done]
     records += _run_all(todo, min(workers, len(todo)), progress) if todo else []
+    records += [{"file": p.name, "sha256": None, "shard": None, "samples": 0, "error": skipped_reason(p),
+                 "outcome": None} for p in others]
     records.sort(key=lambda r: r["file"])
     used = [r for r in records if r["shard"]]
     dataset_key = hashlib.sha256(

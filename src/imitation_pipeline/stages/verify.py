@@ -18,14 +18,9 @@ from imitation_pipeline.errors import DatasetError
 log = logging.getLogger(__name__)
 
 
-def verify_file(path: Path, *, lr_rule: str, play_inconsistent: bool) -> dict:
-    """Play one file; never raises for bad input (the problem goes into ``error``)."""
-    from npp_sim.errors import MapFormatError
-    from npp_sim.formats import DemoFormatError, read_demo
-    from npp_sim.simulator import run_inputs
-
-    record: dict = {
-        "file": path.name,
+def _record(name: str) -> dict:
+    return {
+        "file": name,
         "format": None,
         "frames": None,
         "outcome": None,
@@ -34,10 +29,31 @@ def verify_file(path: Path, *, lr_rule: str, play_inconsistent: bool) -> dict:
         "final_y": None,
         "error": None,
     }
+
+
+def skipped_record(path: Path) -> dict:
+    """The report row of a directory entry that is not a regular file (never played)."""
+    from imitation_pipeline.data.generation import skipped_reason
+
+    return {**_record(path.name), "error": skipped_reason(path)}
+
+
+def verify_file(path: Path, *, lr_rule: str, play_inconsistent: bool, max_frames: int = 0) -> dict:
+    """Play one file; never raises for bad input (the problem goes into ``error``).
+
+    ``max_frames`` > 0: longer replays are refused before they are simulated."""
+    from npp_sim.errors import MapFormatError
+    from npp_sim.formats import DemoFormatError, read_demo
+    from npp_sim.simulator import run_inputs
+
+    record = _record(path.name)
     try:
         demo = read_demo(path, strict=False)
     except DemoFormatError as err:
         record["error"] = str(err)
+        return record
+    except OSError as err:
+        record["error"] = f"{path.name}: unreadable ({err.strerror or err})"
         return record
     record["format"] = demo.format
     record["frames"] = int(len(demo.inputs))
@@ -45,10 +61,18 @@ def verify_file(path: Path, *, lr_rule: str, play_inconsistent: bool) -> dict:
         record["error"] = f"{path.name}: " + "; ".join(demo.problems)
         if not play_inconsistent:
             return record
+    if max_frames > 0 and len(demo.inputs) > max_frames:
+        record["error"] = (f"{path.name}: {len(demo.inputs)} frames, more than the limit of {max_frames} "
+                           "(env.max_frames); not simulated")
+        return record
     try:
         trace = run_inputs(demo.map_data, demo.inputs, lr_rule=lr_rule)
     except MapFormatError as err:
         record["error"] = str(err)
+        return record
+    except Exception as err:  # noqa: BLE001 - one replay's failure is that replay's row, never the stage's
+        log.debug("simulating %s failed", path, exc_info=True)
+        record["error"] = f"{path.name}: simulation failed ({type(err).__name__}: {err})"
         return record
     record["outcome"] = trace.outcome
     record["outcome_frame"] = None if trace.outcome_frame is None else int(trace.outcome_frame)
@@ -66,15 +90,20 @@ def run(cfg: DictConfig) -> dict:
     replay_dir = Path(vcfg.replay_dir)
     if not replay_dir.is_dir():
         raise DatasetError(f"{replay_dir}: replay directory not found (set verify.replay_dir=DIR)")
-    files = sorted(p for p in replay_dir.iterdir() if p.is_file() and not p.name.startswith("."))
-    if not files:
-        raise DatasetError(f"{replay_dir}: no replay files in directory")
+    from imitation_pipeline.data.generation import replay_entries
 
+    files, skipped = replay_entries(replay_dir)
+
+    max_frames = int(vcfg.get("max_frames") or 0)
     records = [
-        verify_file(p, lr_rule=vcfg.lr_rule, play_inconsistent=vcfg.play_inconsistent)
+        verify_file(p, lr_rule=vcfg.lr_rule, play_inconsistent=vcfg.play_inconsistent, max_frames=max_frames)
         for p in track(files, description=f"verifying {len(files)} files", transient=True)
     ]
+    records += [skipped_record(p) for p in skipped]
+    records.sort(key=lambda r: r["file"])
     report = Path(vcfg.report)
+    if not report.is_absolute():  # a relative report path lives in the run directory, not the cwd
+        report = Path(cfg.run_dir) / report
     write_json_atomic(report, records)
 
     counts: dict[str, int] = {}
