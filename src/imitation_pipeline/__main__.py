@@ -22,9 +22,11 @@ log = logging.getLogger("imitation_pipeline")
 
 @hydra.main(version_base="1.3", config_path="../../conf", config_name="config")
 def main(cfg: DictConfig) -> object:
+    from imitation_pipeline.configs.validate import validate
     from imitation_pipeline.stages import run_stage
 
     try:
+        validate(cfg)  # ranges and choices of every option, before any work
         return run_stage(cfg)
     except user_error_types() as err:  # one clear line, non-zero exit, no traceback
         print(f"error: {err}", file=sys.stderr)
