@@ -28,8 +28,9 @@ def success_by_category(groups: dict[str, dict], categories: list[str], path: Pa
     for k, (name, g) in enumerate(groups.items()):
         cells = [g["per_category"].get(c) for c in categories] + [g["macro_success"]]
         mean = np.array([np.nan if c is None or c["mean"] is None else c["mean"] for c in cells])
-        lo = np.array([np.nan if c is None or c["mean"] is None else c["ci_low"] for c in cells])
-        hi = np.array([np.nan if c is None or c["mean"] is None else c["ci_high"] for c in cells])
+        # no interval (one seed): no error bar
+        lo = np.array([m if c is None or c["ci_low"] is None else c["ci_low"] for c, m in zip(cells, mean, strict=True)], float)
+        hi = np.array([m if c is None or c["ci_high"] is None else c["ci_high"] for c, m in zip(cells, mean, strict=True)], float)
         err = np.vstack([mean - np.clip(lo, 0, 1), np.clip(hi, 0, 1) - mean])
         ax.bar(x + (k - (len(groups) - 1) / 2) * width, mean, width, yerr=err, capsize=3,
                label=f"{name} (n={g['macro_success']['n']})", color=COLORS.get(name))
