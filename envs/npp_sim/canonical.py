@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from npp_sim.layout import N_STATE
-
 
 def _run(state, statics, hor: int, jump: int, frames: int) -> int:
     from npp_sim.planner.rollout import run_macro

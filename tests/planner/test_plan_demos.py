@@ -25,9 +25,12 @@ def test_manifest_lists_exactly_the_replays():
     m = _manifest()
     assert m["format"] == "npp-planner-demos" and m["version"] == 1
     listed = sorted(d["file"] for d in m["demos"])
-    assert listed == sorted(p.name for p in DEMO_DIR.glob("*.replay"))
+    noisy = sorted(d["file"] for d in m.get("noisy", []))
+    assert sorted(listed + noisy) == sorted(p.name for p in DEMO_DIR.glob("*.replay"))
     assert len(listed) == len(set(listed)) > 0
     assert len({d["level_id"] for d in m["demos"]}) == len(listed)
+    # every noisy demo is of a level with a clean demo
+    assert {d["level_id"] for d in m.get("noisy", [])} <= {d["level_id"] for d in m["demos"]}
 
 
 def test_every_demo_replays_as_won_and_matches_manifest():
@@ -59,6 +62,22 @@ def test_every_demo_is_executable_at_its_decision_rate():
         held = np.repeat(inputs[::k], k)[:len(inputs)]
         assert np.array_equal(held, inputs), d["file"]  # block-constant: nothing to lose by holding
         assert run_inputs(demo.map_data, held).outcome == "won", d["file"]
+
+
+def test_noisy_demos_win_and_list_their_noise():
+    m = _manifest()
+    k = int(m["frame_skip"])
+    for d in m.get("noisy", [])[::3]:
+        demo = read_demo(DEMO_DIR / d["file"])
+        assert demo.meta["recorder"] == "planner-noisy" and demo.meta["extra"]["decision_frame_skip"] == k
+        blocks = demo.meta["extra"]["noise_blocks"]
+        assert len(blocks) == d["noise_blocks"] and all(0 <= b < -(-d["frames"] // k) for b in blocks)
+        inputs = np.asarray(demo.inputs, dtype=np.uint8)
+        assert hashlib.sha256(inputs.tobytes()).hexdigest() == d["inputs_sha256"]
+        held = np.repeat(inputs[::k], k)[:len(inputs)]
+        assert np.array_equal(held, inputs), d["file"]
+        tr = run_inputs(demo.map_data, inputs)
+        assert tr.outcome == "won" and tr.outcome_frame == d["frames"], d["file"]
 
 
 def test_builtin_set_is_big_enough_to_learn_from():
