@@ -43,16 +43,25 @@ def t_quantile(p: float, df: int) -> float:
     return (lo + hi) / 2
 
 
-def mean_ci(values: Sequence[float], confidence: float = 0.95) -> dict:
-    """Mean and a two-sided Student-t interval over seeds (zero width for one seed)."""
+def mean_ci(values: Sequence[float], confidence: float = 0.95,
+            bounds: tuple[float, float] | None = None) -> dict:
+    """Mean and a two-sided Student-t interval over seeds.
+
+    One seed gives no interval (``ci_low`` and ``ci_high`` None: a zero-width "interval" would claim a
+    certainty one seed cannot give). ``bounds``: the range the quantity lives in, e.g. ``(0, 1)`` for a
+    success rate; the interval is clipped to it (a rate's interval never leaves [0, 1]).
+    """
     x = np.asarray(list(values), dtype=np.float64)
     if x.size == 0:
         return {"mean": None, "ci_low": None, "ci_high": None, "n": 0, "values": []}
     mean = float(x.mean())
-    half = 0.0
+    lo = hi = None
     if x.size > 1:
         half = t_quantile(0.5 + confidence / 2, x.size - 1) * float(x.std(ddof=1)) / math.sqrt(x.size)
-    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half, "n": int(x.size),
+        lo, hi = mean - half, mean + half
+        if bounds is not None:
+            lo, hi = min(max(lo, bounds[0]), bounds[1]), min(max(hi, bounds[0]), bounds[1])
+    return {"mean": mean, "ci_low": lo, "ci_high": hi, "n": int(x.size),
             "values": [float(v) for v in x]}
 
 

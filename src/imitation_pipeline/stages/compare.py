@@ -32,6 +32,9 @@ def _read_json(path: str | Path, what: str) -> dict:
         raise UserFacingError(f"{path}: {what} is not valid JSON ({err})") from err
 
 
+RATE = (0.0, 1.0)  # success rates: their intervals are clipped to this range
+
+
 def _group(paths: list[str], confidence: float) -> dict:
     from imitation_pipeline.evaluation.stats import mean_ci
 
@@ -47,11 +50,11 @@ def _group(paths: list[str], confidence: float) -> dict:
         "evaluations": [str(Path(p).resolve()) for p in paths],
         "seeds": [e.get("seed") for e in evals],
         "checkpoint_stages": sorted({str(e.get("checkpoint_stage")) for e in evals}),
-        "macro_success": mean_ci([e["macro"]["success_rate"] for e in evals], confidence),
+        "macro_success": mean_ci([e["macro"]["success_rate"] for e in evals], confidence, bounds=RATE),
         "macro_return": mean_ci([e["macro"]["mean_return"] for e in evals], confidence),
         "macro_length": mean_ci([e["macro"]["mean_length"] for e in evals], confidence),
         "per_category": {c: mean_ci([e["per_category"][c]["success_rate"] for e in evals if c in e["per_category"]],
-                                    confidence) for c in cats},
+                                    confidence, bounds=RATE) for c in cats},
         "_evals": evals,
     }
 
