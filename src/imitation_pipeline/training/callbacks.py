@@ -31,7 +31,19 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             torch.save(checkpoint, fh)
 
     def load_checkpoint(self, path, map_location=None, weights_only=None) -> dict[str, Any]:
-        return torch.load(path, map_location=map_location or "cpu", weights_only=True)
+        """``weights_only`` always; a damaged or code-carrying file is a one-line CheckpointError."""
+        import pickle
+
+        from imitation_pipeline.checkpoint import unreadable_reason
+
+        try:
+            ckpt = torch.load(path, map_location=map_location or "cpu", weights_only=True)
+        except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError, KeyError, IndexError,
+                TypeError, AttributeError, RecursionError, MemoryError) as err:
+            raise CheckpointError(f"{path}: {unreadable_reason(err, path)}") from err
+        if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
+            raise CheckpointError(f"{path}: not a Lightning checkpoint of this project (no state_dict)")
+        return ckpt
 
 
 class LatestPointer(L.Callback):
