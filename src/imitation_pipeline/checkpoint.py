@@ -162,6 +162,50 @@ def save_checkpoint(
     return path
 
 
+def _pickled_globals(path: str | os.PathLike | None) -> list[str]:
+    """The Python objects a pickle (or a torch zip's ``data.pkl``) imports, read without running it."""
+    import pickletools
+    import zipfile
+
+    if path is None:
+        return []
+    try:
+        data = Path(path).read_bytes()
+        if data[:4] == b"PK\x03\x04":
+            with zipfile.ZipFile(path) as zf:
+                name = next((n for n in zf.namelist() if n.endswith("data.pkl")), None)
+                data = zf.read(name) if name else b""
+        found, strings = [], []
+        for op, arg, _ in pickletools.genops(data):
+            if op.name == "GLOBAL":
+                found.append(str(arg).replace(" ", "."))
+            elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                found.append(f"{strings[-2]}.{strings[-1]}")
+            elif isinstance(arg, str):
+                strings.append(arg)
+        return found
+    except Exception:  # noqa: BLE001 - damaged data: nothing to name
+        return []
+
+
+def unreadable_reason(err: BaseException, path: str | os.PathLike | None = None) -> str:
+    """Why ``torch.load(..., weights_only=True)`` refused a file, in one line. A file carrying pickled
+    code is named as such; torch's advice to retry with ``weights_only=False`` (which would run that
+    code) is never passed on."""
+    import re
+
+    text = str(err)
+    m = re.search(r"[Uu]nsupported [Gg][Ll][Oo][Bb][Aa][Ll]:? (?:GLOBAL )?([\w.]+)", text)
+    if m or ("Weights only load failed" in text and _pickled_globals(path)):
+        name = m.group(1) if m else _pickled_globals(path)[-1]
+        return (f"the file contains code (pickled Python objects: {name}) and was not loaded; "
+                "checkpoints of this project hold tensors and plain data only")
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if lines and lines[0].startswith("Weights only load failed"):  # torch's boilerplate; keep the cause
+        lines = [ln for ln in lines[1:] if not ln.startswith(("Please file an issue", "Check the documentation"))]
+    return f"not a readable checkpoint: {lines[0] if lines else type(err).__name__}"
+
+
 def load_checkpoint(
     path: str | os.PathLike,
     *,
@@ -181,13 +225,7 @@ def load_checkpoint(
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as err:
-        text = str(err)
-        if "Unsupported global" in text:  # pickled Python objects: refused, never executed
-            glob = text.split("Unsupported global:", 1)[1].split(" was not", 1)[0].strip()
-            reason = f"it contains pickled Python objects ({glob}); refusing to load them"
-        else:
-            reason = text.strip().splitlines()[0] if text.strip() else type(err).__name__
-        raise CheckpointError(f"{path}: not a readable checkpoint: {reason}") from err
+        raise CheckpointError(f"{path}: {unreadable_reason(err, path)}") from err
     if not isinstance(ckpt, dict):
         raise CheckpointError(f"{path}: not a checkpoint of this project (top level is {type(ckpt).__name__})")
     missing = [k for k in REQUIRED_KEYS if k not in ckpt]

@@ -112,11 +112,24 @@ def stratified_sample(records: Sequence[dict], n: int, seed: int) -> list[int]:
 
 
 class BatchSampler:
-    """Yields index arrays of one batch each (shuffled per epoch with a seeded generator)."""
+    """Yields index arrays of one batch each (shuffled per epoch with a seeded generator).
+
+    The order of an epoch depends only on (seed, epoch). Lightning calls :meth:`set_epoch` with the
+    trainer's epoch before every epoch, so a resumed run shuffles exactly like an uninterrupted one;
+    without Lightning the epoch counts up by itself (and is part of :meth:`state_dict`)."""
 
     def __init__(self, n: int, batch_size: int, shuffle: bool, seed: int, drop_last: bool = False):
         self.n, self.batch_size, self.shuffle, self.seed, self.drop_last = n, batch_size, shuffle, seed, drop_last
         self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def state_dict(self) -> dict:
+        return {"epoch": self.epoch, "seed": self.seed}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epoch = int(state["epoch"])
 
     def __iter__(self) -> Iterator[np.ndarray]:
         order = np.arange(self.n)
