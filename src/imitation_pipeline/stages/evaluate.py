@@ -8,7 +8,9 @@ macro-averaged and per-category success rate / return / length, plus one record 
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -16,6 +18,42 @@ from omegaconf import DictConfig, OmegaConf
 
 from imitation_pipeline.atomic_files import write_json_atomic
 from imitation_pipeline.errors import CheckpointError, UserFacingError
+
+log = logging.getLogger(__name__)
+
+
+def _refuse_sb3_zip(path: Path) -> None:
+    """SB3's ``.zip`` snapshots are not in the project schema: name the ``.pt`` files to use instead."""
+    import zipfile
+
+    if not path.is_file() or not zipfile.is_zipfile(path):
+        return
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return
+    if "policy.pth" not in names and "data" not in names:
+        return
+    beside = sorted({p for d in (path.parent, path.parent.parent) for p in d.glob("*.pt")})
+    hint = (f"use {' or '.join(str(p) for p in beside[:3])}" if beside
+            else "use the .pt checkpoint written beside it (final.pt or best.pt)")
+    raise CheckpointError(f"{path}: an SB3 PPO snapshot (.zip), not a checkpoint of this project; {hint}")
+
+
+def _arch_override_note(cfg: DictConfig, ckpt_arch: str) -> str | None:
+    """A line when the run's ``arch=`` was chosen on the command line but differs from the checkpoint's."""
+    try:
+        from hydra.core.hydra_config import HydraConfig
+
+        overrides = list(HydraConfig.get().overrides.task)
+    except (ValueError, ImportError, AttributeError):
+        return None
+    chosen = [o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+~") == "arch" and "=" in o]
+    if chosen and chosen[-1] != ckpt_arch:
+        return (f"arch={chosen[-1]} is ignored: stage=evaluate rebuilds the policy from the checkpoint's own "
+                f"arch ({ckpt_arch})")
+    return None
 
 
 def load_policy(path: str):
@@ -26,6 +64,7 @@ def load_policy(path: str):
     from imitation_pipeline.checkpoint import load_checkpoint
     from imitation_pipeline.policies import build_policy
 
+    _refuse_sb3_zip(Path(path))
     ckpt = load_checkpoint(path)
     arch = ckpt["arch"]
     try:
@@ -56,6 +95,10 @@ def run(cfg: DictConfig) -> dict:
     if int(e.episodes) < 1:
         raise UserFacingError(f"evaluate.episodes must be >= 1, got {e.episodes}")
     policy, ckpt = load_policy(str(e.checkpoint))
+    note = _arch_override_note(cfg, str(ckpt["arch"].get("name")))
+    if note:
+        log.warning(note)
+        print(f"warning: {note}", file=sys.stderr)
     levels = level_set(cfg.suites, str(e.suite))
     run_cfg = OmegaConf.merge(cfg, {"arch": {"modalities": ckpt["arch"]["modalities"]}})
     spec = env_spec(run_cfg, levels.maps, levels.names, int(e.max_episode_frames))

@@ -1,0 +1,53 @@
+"""stage=evaluate with an arch override that cannot apply, and with an SB3 .zip instead of a .pt."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from gymnasium import spaces
+
+from imitation_pipeline.checkpoint import save_checkpoint
+from imitation_pipeline.errors import CheckpointError
+from imitation_pipeline.stages.evaluate import load_policy
+
+ARCH = {"name": "simple_cnn", "features_dim": 32, "net_arch_pi": [16], "net_arch_vf": [16], "activation": "relu",
+        "modalities": ["player_frame", "game_state"], "channels": [8, 8, 8], "state_hidden": 16}
+
+
+def _checkpoint(path: Path) -> Path:
+    from npp_sim.observation_spec import observation_space
+
+    from imitation_pipeline.policies import build_policy
+
+    space = observation_space(ARCH["modalities"])
+    policy = build_policy(ARCH, space, spaces.Discrete(6))
+    return save_checkpoint(path, policy_state_dict=policy.state_dict(), arch=ARCH, observation_space=space,
+                           action_space=spaces.Discrete(6), stage="finetune", metrics={},
+                           provenance={"dataset_hash": None, "git_revision": "x", "seed": 0})
+
+
+def test_sb3_zip_points_to_the_pt_beside_it(tmp_path) -> None:
+    pt = _checkpoint(tmp_path / "checkpoints" / "final.pt")
+    z = tmp_path / "checkpoints" / "final.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("data", "{}")
+        zf.writestr("policy.pth", b"\x00")
+    with pytest.raises(CheckpointError) as info:
+        load_policy(str(z))
+    assert "SB3 PPO snapshot" in str(info.value) and str(pt) in str(info.value)
+
+
+def test_arch_override_is_reported_as_ignored(tmp_path) -> None:
+    pt = _checkpoint(tmp_path / "final.pt")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-m", "imitation_pipeline", "stage=evaluate", "arch=impala_cnn",
+                           f"evaluate.checkpoint={pt}", "suites.test={very_simple: 1}",
+                           "evaluate.max_episode_frames=8", "evaluate.progress=false", f"hydra.run.dir={tmp_path / 'r'}"],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "arch=impala_cnn is ignored" in proc.stderr and "(simple_cnn)" in proc.stderr
