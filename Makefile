@@ -8,7 +8,7 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-slow test-all lint bench sweep record-demos demos clean
+.PHONY: help install run test test-slow test-all lint bench sweep record-demos demos clean fuzz
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -42,6 +42,13 @@ test-all: $(STAMP) ## run every test, slow ones included
 
 lint: $(STAMP) ## ruff check
 	$(PY) -m ruff check src envs recorders tests benchmarks
+
+FUZZ_REPLAYS ?= 10000
+FUZZ_MAPS ?= 1000
+FUZZ_SEED ?= 0
+fuzz: $(STAMP) ## fuzz verify, generate and the env with mutated replays and maps (long; FUZZ_REPLAYS, FUZZ_MAPS, FUZZ_SEED)
+	$(PY) tests/support/pipeline_fuzz.py --replays $(FUZZ_REPLAYS) --maps $(FUZZ_MAPS) --seed $(FUZZ_SEED) \
+		--report outputs/fuzz_report.json
 
 bench: $(STAMP) ## speed benchmarks (figures printed as ratios against references measured in the same run)
 	$(PY) -m benchmarks

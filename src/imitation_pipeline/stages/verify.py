@@ -66,7 +66,7 @@ def verify_file(path: Path, *, lr_rule: str, play_inconsistent: bool, max_frames
                            "(env.max_frames); not simulated")
         return record
     try:
-        trace = run_inputs(demo.map_data, demo.inputs, lr_rule=lr_rule)
+        trace = run_inputs(demo.map_data, demo.inputs, lr_rule=lr_rule, source=path.name)
     except MapFormatError as err:
         record["error"] = str(err)
         return record
