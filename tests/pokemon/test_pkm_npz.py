@@ -90,6 +90,10 @@ def test_roundtrip(tmp_path):
         ({"metadata": np.array("{not json")}, r"'metadata' is not valid JSON"),
         ({"metadata": np.array("[1, 2]")}, r"'metadata' must be a JSON object"),
         ({"metadata": np.array(json.dumps({"version": 99}))}, r"'metadata' has version 99"),
+        ({"metadata": np.array(json.dumps({"version": True}))}, r"'metadata' has version true"),
+        ({"metadata": np.array(json.dumps({"version": -5}))}, r"'metadata' has version -5"),
+        ({"metadata": np.array(json.dumps({"version": 0}))}, r"'metadata' has version 0"),
+        ({"metadata": np.array('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}")}, r"'metadata' is nested too deeply"),
         ({"final_observation": np.zeros((2, 2, 3), np.uint8)}, r"'final_observation' is uint8"),
     ],
 )

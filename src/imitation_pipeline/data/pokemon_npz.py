@@ -151,6 +151,8 @@ def read_episode(path: str | os.PathLike, num_actions: int = NUM_ACTIONS) -> Raw
         meta = json.loads(str(meta_arr))
     except json.JSONDecodeError as exc:
         raise DatasetError(f"{path}: field 'metadata' is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise DatasetError(f"{path}: field 'metadata' is nested too deeply to be episode metadata") from None
     if not isinstance(meta, dict):
         raise DatasetError(f"{path}: field 'metadata' must be a JSON object")
     if meta.get("format", FORMAT_NAME) != FORMAT_NAME:
@@ -158,9 +160,11 @@ def read_episode(path: str | os.PathLike, num_actions: int = NUM_ACTIONS) -> Raw
             f"{path}: field 'metadata' names format {meta.get('format')!r}, expected {FORMAT_NAME!r}"
         )
     version = meta.get("version", 1)
-    if not isinstance(version, int) or version > MAX_FORMAT_VERSION:
+    # bool is an int in Python: `true` is no version; versions start at 1
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= MAX_FORMAT_VERSION:
         raise DatasetError(
-            f"{path}: field 'metadata' has version {version!r}; this reader knows up to {MAX_FORMAT_VERSION}"
+            f"{path}: field 'metadata' has version {json.dumps(version)[:40]}; this reader knows versions "
+            f"1 to {MAX_FORMAT_VERSION}"
         )
     if final is not None and (final.dtype != np.uint8 or final.shape != FRAME_SHAPE):
         raise DatasetError(
@@ -277,7 +281,7 @@ def _load_cached(obs_file: Path, meta_file: Path, source: Path) -> Episode | Non
         if len(ep.observations) != len(ep.actions):
             return None
         return ep
-    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, json.JSONDecodeError):
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, RecursionError):
         return None  # damaged cache entry: rebuild it
 
 
