@@ -56,6 +56,23 @@ def default_levels(counts: Mapping[str, int] | None = None) -> tuple[list[bytes]
     return maps, names
 
 
+def env_from_maps_hex(maps_hex: Sequence[str], **kwargs) -> NppEnv:
+    """An :class:`NppEnv` over maps given as hex strings (the JSON-able form an ``EnvSpec`` can hold)."""
+    return NppEnv(levels=[bytes.fromhex(h) for h in maps_hex], **kwargs)
+
+
+def env_spec_for(maps: Sequence[bytes], level_names: Sequence[str] | None = None, **kwargs):
+    """A gymnasium ``EnvSpec`` that rebuilds this env over exactly these maps (``gym.make(spec)``),
+    e.g. for Minari's ``recover_environment``; every argument is stored as JSON."""
+    from gymnasium.envs.registration import EnvSpec
+
+    kw = {"maps_hex": [bytes(m).hex() for m in maps], **kwargs}
+    if level_names is not None:
+        kw["level_names"] = list(level_names)
+    return EnvSpec(id="NPPMaps-v0", entry_point="npp_sim.env:env_from_maps_hex", kwargs=kw,
+                   max_episode_steps=None, disable_env_checker=True)
+
+
 @dataclass(frozen=True)
 class Rewards:
     win: float = 1.0

@@ -43,3 +43,12 @@ def test_export_writes_a_loadable_minari_dataset(npp_reference, tmp_path) -> Non
         obs, _, _ = regenerate(demo.map_data, demo.inputs, builder)
         for k in ("player_frame", "game_state"):  # the same observation path as regeneration
             assert np.array_equal(ep.observations[k][:t], obs[k])
+    # the dataset rebuilds its env over the same maps, and every episode says which replay it plays
+    env = ds.recover_environment()
+    meta = list(ds.storage.get_episode_metadata(range(ds.total_episodes)))
+    for ep, name, m in zip(ds.iterate_episodes(), sorted(WON), meta, strict=True):
+        index = int(ep.infos["level_index"][0, 0])
+        assert env.unwrapped._level_names[index] == name and m["options"]["level_index"] == index
+        obs, _ = env.reset(seed=0, options=m["options"])
+        assert np.array_equal(obs["player_frame"], ep.observations["player_frame"][0])
+    env.close()

@@ -37,13 +37,16 @@ def episode_of(env, level_index: int, actions: np.ndarray, episode_id: int):
             break
     n = len(rewards)
     stacked = {k: np.stack([f[k] for f in frames]) for k in frames[0]}
-    buf = EpisodeBuffer(id=episode_id, seed=episode_id, observations=stacked, actions=np.asarray(actions[:n], np.int64),
-                        rewards=rewards, terminations=terms, truncations=truncs, infos={})
+    # which level (= replay) the episode plays: the env spec's level_names[level_index] names the replay file
+    buf = EpisodeBuffer(id=episode_id, seed=episode_id, options={"level_index": int(level_index)},
+                        observations=stacked, actions=np.asarray(actions[:n], np.int64), rewards=rewards,
+                        terminations=terms, truncations=truncs,
+                        infos={"level_index": np.full((n + 1, 1), level_index, np.int64)})  # (1,): arrow needs a shape
     return buf, bool(info.get("is_success")), n
 
 
 def run(cfg: DictConfig) -> dict:
-    from npp_sim.env import NppEnv
+    from npp_sim.env import NppEnv, env_spec_for
     from npp_sim.formats import DemoFormatError, read_demo
     from npp_sim.regenerate import actions_of_inputs
 
@@ -65,9 +68,10 @@ def run(cfg: DictConfig) -> dict:
     if not demos:
         raise DatasetError(f"{e.replay_dir}: no readable replays to export")
     modalities = list(OmegaConf.to_container(e.modalities, resolve=True))
-    env = NppEnv(levels=[d.map_data for _, d in demos], level_names=[n for n, _ in demos], observation=modalities,
-                 frame_skip=1, max_frames=int(cfg.env.max_frames),
-                 reward=OmegaConf.to_container(cfg.env.reward, resolve=True))
+    env_kwargs = {"observation": modalities, "frame_skip": 1, "max_frames": int(cfg.env.max_frames),
+                  "reward": OmegaConf.to_container(cfg.env.reward, resolve=True)}
+    maps, names = [d.map_data for _, d in demos], [n for n, _ in demos]
+    env = NppEnv(levels=maps, level_names=names, **env_kwargs)
     buffers, exported = [], []
     for i, (name, demo) in enumerate(demos):
         buf, won, steps = episode_of(env, i, actions_of_inputs(demo.inputs, e.lr_rule), len(buffers))
@@ -79,9 +83,10 @@ def run(cfg: DictConfig) -> dict:
     if not buffers:
         raise DatasetError(f"{e.replay_dir}: no replay qualified for export (all unreadable or not won)")
     try:
-        warnings.filterwarnings("ignore", message="env_spec is None")  # the env needs map bytes, not an id
+        # the spec rebuilds the env over these maps (dataset.recover_environment()); level_names are the replays
+        spec = env_spec_for(maps, names, **env_kwargs)
         ds = minari.create_dataset_from_buffers(
-            str(e.dataset_id), buffers, env=None, action_space=env.action_space,
+            str(e.dataset_id), buffers, env=spec, action_space=env.action_space,
             observation_space=env.observation_space, algorithm_name="recorded demonstrations (compact replays)",
             description=f"N++ demonstrations regenerated from {len(buffers)} replays by imitation-pipeline "
                         f"(modalities: {', '.join(modalities)})",
