@@ -82,6 +82,10 @@ def test_dagger_on_the_standin_two_iterations(tmp_path, cli) -> None:
     assert result["method"].startswith("dagger") and result["labels"] == 48
     for mode in ("argmax", "sampled", "perturbed"):
         assert result[mode]["length"] <= 12 and 0.0 <= result[mode]["success_rate"] <= 1.0
+    # several noise levels in one call: one column each (the README's table)
+    assert report.main([str(run), "--episodes", "1", "--noise", "0.25", "0.5", "--json", str(tmp_path / "r2.json")]) == 0
+    (result,) = json.loads((tmp_path / "r2.json").read_text())
+    assert "perturbed@0.25" in result and "perturbed@0.5" in result and "perturbed" not in result
 
 
 def test_dagger_with_a_crashing_oracle_is_one_line(tmp_path, cli) -> None:

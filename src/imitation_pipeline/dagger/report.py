@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,16 @@ def run_config_path(run_dir: Path) -> Path:
     raise UserFacingError(f"{run_dir}: not a stage=dagger run directory (no {RUN_CONFIG} or .hydra/config.yaml)")
 
 
-def evaluate_run(run_dir: Path, episodes: int, heldout: int, noise: float = 0.0) -> dict:
+def perturbed_modes(noise: float | Sequence[float]) -> list[tuple[str, float]]:
+    """``(result key, noise level)`` per noise level > 0: one level is ``perturbed`` (as before), several
+    are ``perturbed@<p>`` each, so one call gives every column of the README's table."""
+    levels = [float(p) for p in ([noise] if isinstance(noise, int | float) else noise) if float(p) > 0]
+    if len(levels) == 1:
+        return [("perturbed", levels[0])]
+    return [(f"perturbed@{p:g}", p) for p in levels]
+
+
+def evaluate_run(run_dir: Path, episodes: int, heldout: int, noise: float | Sequence[float] = 0.0) -> dict:
     import torch
     from omegaconf import OmegaConf
 
@@ -63,9 +73,9 @@ def evaluate_run(run_dir: Path, episodes: int, heldout: int, noise: float = 0.0)
                "argmax": evaluate(policy, task, env=env, deterministic=True),
                "sampled": evaluate(policy, task, env=env, deterministic=False,
                                    episodes=[ep for ep in task.eval_episodes for _ in range(episodes)])}
-        if noise > 0:
-            out["perturbed"] = evaluate(policy, task, env=env, deterministic=True, action_noise=noise,
-                                        episodes=[ep for ep in task.eval_episodes for _ in range(episodes)])
+        for key, p in perturbed_modes(noise):
+            out[key] = evaluate(policy, task, env=env, deterministic=True, action_noise=p,
+                                episodes=[ep for ep in task.eval_episodes for _ in range(episodes)])
         if heldout:
             unseen = [Episode(f"world{10**6 + i}", seed=10**6 + i) for i in range(heldout)]
             out["heldout_sampled"] = evaluate(policy, task, env=env, deterministic=False, episodes=unseen)
@@ -74,8 +84,35 @@ def evaluate_run(run_dir: Path, episodes: int, heldout: int, noise: float = 0.0)
     return out
 
 
+def _modes(results: list[dict]) -> list[str]:
+    perturbed = sorted({k for r in results for k in r if k.startswith("perturbed")},
+                       key=lambda k: float(k.split("@")[1]) if "@" in k else 0.0)
+    return [m for m in ("argmax", "sampled", *perturbed, "heldout_sampled") if any(m in r for r in results)]
+
+
+def summary_table(results: list[dict]) -> str:
+    """The README's BC-vs-DAgger table: per method, success (milestones of 3), mean over seeds."""
+    modes = _modes(results)
+
+    def head(m: str, rs: list[dict]) -> str:
+        if m.startswith("perturbed"):
+            p = float(m.split("@")[1]) if "@" in m else float(rs[0].get("noise", [0])[0])
+            return f"argmax, {100 * p:g}% random buttons"
+        if m == "heldout_sampled":
+            return f"{max(r.get('heldout', 0) for r in rs)} unseen worlds"
+        return m
+
+    lines = ["| policy | " + " | ".join(head(m, results) for m in modes) + " |", "|---|" + "---|" * len(modes)]
+    for method in sorted({r["method"] for r in results}):
+        rs = [r for r in results if r["method"] == method]
+        cells = [f"{np.mean([r[m]['success_rate'] for r in rs if m in r]):.2f} "
+                 f"({np.mean([r[m]['milestones'] for r in rs if m in r]):.2f})" for m in modes]
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def table(results: list[dict]) -> str:
-    modes = [m for m in ("argmax", "sampled", "perturbed", "heldout_sampled") if any(m in r for r in results)]
+    modes = _modes(results)
     lines = ["| method | seeds | expert labels | " + " | ".join(
         f"{m}: milestones (of 3) | {m}: success | {m}: return" for m in modes) + " |",
         "|---|---|---|" + "---|" * (3 * len(modes))]
@@ -103,15 +140,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("runs", nargs="+", type=Path)
     p.add_argument("--episodes", type=int, default=5, help="sampled-action episodes per evaluation world")
     p.add_argument("--heldout", type=int, default=0, help="also play this many unseen worlds (sampled actions)")
-    p.add_argument("--noise", type=float, default=0.0,
-                   help="also play argmax actions replaced by random ones with this probability ('perturbed')")
+    p.add_argument("--noise", type=float, nargs="+", default=[0.0],
+                   help="also play argmax actions replaced by random ones with this probability ('perturbed'); "
+                        "several values give one column each")
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
     import torch
 
     torch.set_num_threads(1)
-    results = [evaluate_run(run, args.episodes, args.heldout, args.noise) for run in args.runs]
+    results = [{**evaluate_run(run, args.episodes, args.heldout, args.noise), "noise": list(args.noise),
+                "heldout": args.heldout} for run in args.runs]
     print(table(results))
+    print()
+    print(summary_table(results))
     if args.json:
         from imitation_pipeline.atomic_files import write_json_atomic
 
