@@ -50,4 +50,5 @@ def test_arch_override_is_reported_as_ignored(tmp_path) -> None:
                            "evaluate.max_episode_frames=8", "evaluate.progress=false", f"hydra.run.dir={tmp_path / 'r'}"],
                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "arch=impala_cnn is ignored" in proc.stderr and "(simple_cnn)" in proc.stderr
+    out = proc.stdout + proc.stderr
+    assert "arch=impala_cnn is ignored" in out and "(simple_cnn)" in out

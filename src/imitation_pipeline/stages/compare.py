@@ -11,6 +11,7 @@ held-out success rate; ``success_by_category.png`` and ``learning_curves.png`` i
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,8 @@ from omegaconf import DictConfig
 
 from imitation_pipeline.atomic_files import write_json_atomic
 from imitation_pipeline.errors import UserFacingError
+
+log = logging.getLogger(__name__)
 
 PRETRAINED, BASELINE, BC = "bc+ppo", "ppo", "bc"
 
@@ -155,6 +158,6 @@ def run(cfg: DictConfig) -> dict:
     result = {"answer": answer, "groups": public, "difference": diff, "sample_efficiency": efficiency,
               "learning_curves": curves, "confidence": conf, "plots": figs}
     out = write_json_atomic(c.output, result)
-    print(f"compare: {answer}")
-    print(f"-> {out}; plots: {', '.join(figs)}")
+    log.info(f"compare: {answer}")
+    log.info(f"-> {out}; plots: {', '.join(figs)}")
     return result

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -97,8 +96,7 @@ def run(cfg: DictConfig) -> dict:
     policy, ckpt = load_policy(str(e.checkpoint))
     note = _arch_override_note(cfg, str(ckpt["arch"].get("name")))
     if note:
-        log.warning(note)
-        print(f"warning: {note}", file=sys.stderr)
+        log.warning(f"warning: {note}")
     levels = level_set(cfg.suites, str(e.suite))
     run_cfg = OmegaConf.merge(cfg, {"arch": {"modalities": ckpt["arch"]["modalities"]}})
     spec = env_spec(run_cfg, levels.maps, levels.names, int(e.max_episode_frames))
@@ -106,7 +104,7 @@ def run(cfg: DictConfig) -> dict:
     mismatch = [k for k in ("frame_skip", "max_frames")
                 if trained_env and trained_env.get(k) != getattr(spec, k)]
     if mismatch:
-        print(f"warning: evaluating with env {', '.join(f'{k}={getattr(spec, k)}' for k in mismatch)}; "
+        log.warning(f"warning: evaluating with env {', '.join(f'{k}={getattr(spec, k)}' for k in mismatch)}; "
               f"the checkpoint was trained with {', '.join(f'{k}={trained_env[k]}' for k in mismatch)}")
 
     t0 = time.perf_counter()
@@ -133,10 +131,10 @@ def run(cfg: DictConfig) -> dict:
         "episodes": records,
     }
     out = write_json_atomic(e.output, result)
-    print(f"evaluate {ckpt['stage']} checkpoint on the {e.suite} suite ({len(levels)} levels): "
+    log.info(f"evaluate {ckpt['stage']} checkpoint on the {e.suite} suite ({len(levels)} levels): "
           f"macro success {summary['macro']['success_rate']:.3f}")
     for cat, s in summary["per_category"].items():
-        print(f"  {cat:<12} success {s['success_rate']:.2f}  return {s['mean_return']:+.3f}  "
+        log.info(f"  {cat:<12} success {s['success_rate']:.2f}  return {s['mean_return']:+.3f}  "
               f"length {s['mean_length']:.0f}")
-    print(f"-> {out}")
+    log.info(f"-> {out}")
     return result

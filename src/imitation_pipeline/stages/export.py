@@ -9,6 +9,7 @@ action), as Minari expects. Unreadable replays, and unwon ones unless
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from pathlib import Path
@@ -18,6 +19,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from imitation_pipeline.data.generation import list_replays
 from imitation_pipeline.errors import DatasetError, UserFacingError
+
+log = logging.getLogger(__name__)
 
 
 def episode_of(env, level_index: int, actions: np.ndarray, episode_id: int):
@@ -95,8 +98,8 @@ def run(cfg: DictConfig) -> dict:
     except ValueError as err:  # e.g. malformed id or an existing dataset of that id
         raise UserFacingError(f"export.dataset_id={e.dataset_id}: {err}") from err
     for name, why in skipped:
-        print(f"  left out {name}: {why[:160]}")
-    print(f"export: {ds.total_episodes} episodes, {ds.total_steps} steps -> {out_dir / str(e.dataset_id)} "
+        log.info(f"  left out {name}: {why[:160]}")
+    log.info(f"export: {ds.total_episodes} episodes, {ds.total_steps} steps -> {out_dir / str(e.dataset_id)} "
           f"(load with MINARI_DATASETS_PATH={out_dir} minari.load_dataset('{e.dataset_id}'))")
     return {"dataset_id": str(e.dataset_id), "path": str(out_dir), "episodes": int(ds.total_episodes),
             "steps": int(ds.total_steps), "exported": exported, "skipped": [n for n, _ in skipped]}

@@ -62,18 +62,18 @@ def run(cfg: DictConfig) -> dict:
     )
     t, run_ = manifest["totals"], manifest["run"]
     rb = max(t["replay_bytes"], 1)
-    print(
+    log.info(
         f"generate: {t['replays']} replays -> {t['samples']} samples in {run_['seconds']:.1f} s "
         f"({run_['computed']} computed, {run_['cached']} from cache)\n"
         f"  replays {rb / 1e3:.1f} kB; observations {t['observation_bytes'] / 1e6:.1f} MB raw "
         f"({t['observation_bytes'] / rb:.0f}x the replays), {t['shard_bytes'] / 1e6:.1f} MB as compressed "
         f"shards ({t['shard_bytes'] / rb:.0f}x)"
     )
-    print(executability_line(manifest["executability"]))
+    log.info(executability_line(manifest["executability"]))
     for ex in manifest["excluded"]:
         reason = ex["reason"] if len(ex["reason"]) < 200 else ex["reason"][:197] + "..."
-        print(f"  left out {ex['file']}: {reason}")
-    print(f"manifest: {path}")
+        log.info(f"  left out {ex['file']}: {reason}")
+    log.info(f"manifest: {path}")
     e = manifest["executability"]
     return {"manifest": str(path), **t, **run_, "executable": e["executable"], "checked": e["checked"],
             "relabelled": e["relabelled"], "search_share": e["search_share"]}

@@ -130,9 +130,9 @@ def run(cfg: DictConfig) -> dict:
     console.print(table)
     for r in records:
         if r["error"]:
-            console.print(f"[yellow]problem[/yellow] {r['error']}")
+            log.info(f"problem {r['error']}")
     summary = {"files": len(records), **counts, "won_on_last_frame": won_last, "report": str(report)}
-    console.print(
+    log.info(
         f"{len(records)} files: "
         + ", ".join(f"{k} {v}" for k, v in counts.items())
         + f"; won on the last frame: {won_last}. Report: {report}"
