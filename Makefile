@@ -48,7 +48,7 @@ FUZZ_MAPS ?= 1000
 FUZZ_SEED ?= 0
 fuzz: $(STAMP) ## fuzz verify, generate and the env with mutated replays and maps (long; FUZZ_REPLAYS, FUZZ_MAPS, FUZZ_SEED)
 	$(PY) tests/support/pipeline_fuzz.py --replays $(FUZZ_REPLAYS) --maps $(FUZZ_MAPS) --seed $(FUZZ_SEED) \
-		--report outputs/fuzz_report.json
+		--report outputs/fuzz_report.json --keep outputs/fuzz_failures
 
 bench: $(STAMP) ## speed benchmarks (figures printed as ratios against references measured in the same run)
 	$(PY) -m benchmarks

@@ -1726,7 +1726,7 @@ def tick(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e,
                         dx = ef[e, EF_X] - ef[o, EF_X]
                         dy = ef[e, EF_Y] - ef[o, EF_Y]
                         dist = math.sqrt(dx ** 2 + dy ** 2)
-                        if dist < 16:
+                        if 0 < dist < 16:  # two balls exactly on top of each other have no direction (nclone divides by 0)
                             dx = dx / dist * 4
                             dy = dy / dist * 4
                             ef[e, EF_XS] += dx

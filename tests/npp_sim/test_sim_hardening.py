@@ -90,3 +90,33 @@ def test_formats_writes_honour_the_umask(tmp_path, umask_022) -> None:
     b = write_v1(tmp_path / "b.replay", level.map_data, np.zeros(10, np.uint8), success=False)
     for p in (a, b):
         assert stat.S_IMODE(p.stat().st_mode) == 0o644, p
+
+
+def test_two_death_balls_on_the_same_spot_do_not_divide_by_zero() -> None:
+    from npp_sim.env import NppEnv
+    from npp_sim.levelgen import encode_map
+    from npp_sim.simulator import run_inputs
+
+    tiles = np.zeros((23, 42), np.uint8)
+    tiles[22, :] = 1
+    ents = [(0, 20, 80, 0, 0), (25, 120, 40, 0, 0), (25, 120, 40, 0, 0), (3, 160, 80, 0, 0), (4, 150, 80, 0, 0)]
+    m = encode_map(tiles, ents)
+    trace = run_inputs(m, np.zeros(200, np.uint8))
+    assert trace.outcome in ("died", "neither")
+    env = NppEnv([m], observation=("game_state",))
+    env.reset(seed=0)
+    for _ in range(50):
+        env.step(0)
+
+
+def test_numba_cache_stamp_covers_every_compiled_module() -> None:
+    """A kernel edit must recompile the observation and planner loops that inline it (numba alone
+    only checks each function's own file), so the stamp hashes every module with cached code."""
+    from pathlib import Path
+
+    import npp_sim
+    from npp_sim._jit_cache import _jit_sources
+
+    pkg = Path(npp_sim.__file__).parent
+    names = {p.relative_to(pkg).as_posix() for p in _jit_sources(pkg)}
+    assert {"kernel.py", "world.py", "observations.py", "render.py", "planner/rollout.py", "relabel.py"} <= names

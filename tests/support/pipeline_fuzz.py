@@ -45,6 +45,13 @@ class FuzzResult:
     env_outcomes: Counter = field(default_factory=Counter)
     tracebacks: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    keep_dir: Path | None = None  # inputs that gave a traceback are copied here
+
+    def failed(self, text: str, name: str, data: bytes | None) -> None:
+        self.tracebacks.append(text)
+        if self.keep_dir is not None and data is not None:
+            self.keep_dir.mkdir(parents=True, exist_ok=True)
+            (self.keep_dir / name).write_bytes(data)
 
     def summary(self) -> dict:
         return {"replays": self.replays, "maps": self.maps, "verify": dict(self.verify_rows),
@@ -190,10 +197,10 @@ def _verify(path: Path, res: FuzzResult) -> None:
     try:
         rec = verify_file(path, lr_rule="cancel", play_inconsistent=bool(res.replays % 2), max_frames=MAX_FRAMES)
     except Exception:  # noqa: BLE001
-        res.tracebacks.append(f"verify {path.name}:\n{traceback.format_exc()}")
+        res.failed(f"verify {path.name}:\n{traceback.format_exc()}", path.name, path.read_bytes())
         return
     if _crashed(rec["error"]):
-        res.tracebacks.append(f"verify {path.name}: {rec['error']}")
+        res.failed(f"verify {path.name}: {rec['error']}", path.name, path.read_bytes())
     res.verify_rows["error" if rec["error"] and rec["outcome"] is None else rec["outcome"]] += 1
 
 
@@ -204,11 +211,13 @@ def _generate(folder: Path, cache: Path, res: FuzzResult, stride: int) -> None:
     try:
         _, manifest = generate_shards(folder, cache, cfg, workers=1, progress=False, include_unsuccessful=True)
     except Exception:  # noqa: BLE001
-        res.tracebacks.append(f"generate {folder}:\n{traceback.format_exc()}")
+        res.failed(f"generate {folder}:\n{traceback.format_exc()}", "generate", None)
         return
     for ex in manifest["excluded"]:
         if _crashed(ex["reason"]):
-            res.tracebacks.append(f"generate {ex['file']}: {ex['reason']}")
+            p = folder / ex["file"]
+            res.failed(f"generate {ex['file']} (stride {stride}): {ex['reason']}", f"stride{stride}_{ex['file']}",
+                       p.read_bytes() if p.is_file() else None)
     res.generate_rows["shard"] += len(manifest["shards"])
     res.generate_rows["excluded"] += len(manifest["excluded"])
 
@@ -224,7 +233,7 @@ def _env(name: str, map_data: bytes, rng: np.random.Generator, res: FuzzResult, 
         res.env_outcomes["map_error"] += 1
         return
     except Exception:  # noqa: BLE001
-        res.tracebacks.append(f"env {name} (make):\n{traceback.format_exc()}")
+        res.failed(f"env {name} (make):\n{traceback.format_exc()}", f"{name}.map", map_data)
         return
     try:
         obs, _ = env.reset(seed=int(rng.integers(0, 1 << 30)))
@@ -241,26 +250,28 @@ def _env(name: str, map_data: bytes, rng: np.random.Generator, res: FuzzResult, 
         assert frame is not None and frame.shape == (600, 1056, 3)
         res.env_outcomes[outcome] += 1
     except Exception:  # noqa: BLE001
-        res.tracebacks.append(f"env {name}:\n{traceback.format_exc()}")
+        res.failed(f"env {name}:\n{traceback.format_exc()}", f"{name}.map", map_data)
     finally:
         env.close()
 
 
 def run_fuzz(replays: int, maps: int, seed: int = 0, batch: int = 50, env_steps: int = 300,
-             workdir: str | Path | None = None, progress: bool = False) -> FuzzResult:
+             workdir: str | Path | None = None, progress: bool = False, keep_dir: str | Path | None = None
+             ) -> FuzzResult:
     """Run the fuzz campaign; returns counts and every traceback found."""
     import warnings
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*skipping entity types")  # expected for odd maps
-        return _run_fuzz(replays, maps, seed, batch, env_steps, workdir, progress)
+        return _run_fuzz(replays, maps, seed, batch, env_steps, workdir, progress, keep_dir)
 
 
-def _run_fuzz(replays: int, maps: int, seed: int, batch: int, env_steps: int, workdir, progress: bool) -> FuzzResult:
+def _run_fuzz(replays: int, maps: int, seed: int, batch: int, env_steps: int, workdir, progress: bool,
+              keep_dir) -> FuzzResult:
     from npp_sim.formats import encode_demo
 
     rng = np.random.default_rng(seed)
-    res = FuzzResult()
+    res = FuzzResult(keep_dir=None if keep_dir is None else Path(keep_dir))
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="pipeline-fuzz-", dir=workdir) as tmp:
         tmp = Path(tmp)
@@ -321,9 +332,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=50, help="replays per generate call")
     ap.add_argument("--env-steps", type=int, default=300)
     ap.add_argument("--report", default=None, help="write the summary and every traceback as JSON here")
+    ap.add_argument("--keep", default=None, help="copy every input that gave a traceback into this folder")
     args = ap.parse_args(argv)
     res = run_fuzz(args.replays, args.maps, seed=args.seed, batch=args.batch, env_steps=args.env_steps,
-                   progress=True)
+                   progress=True, keep_dir=args.keep)
     print(json.dumps(res.summary(), indent=2))
     for tb in res.tracebacks[:5]:
         print(tb, file=sys.stderr)
