@@ -256,7 +256,7 @@ def run(cfg: DictConfig) -> dict:
         resume_from = pointer.get("last")
         if not resume_from or not Path(resume_from).is_file():
             raise UserFacingError(f"{cfg.bc.checkpoint_pointer}: the recorded last checkpoint {resume_from} is missing")
-        print(f"resuming from {resume_from}")
+        log.info(f"resuming from {resume_from}")
 
     data = datamodule_for(cfg, modalities)
     dm = data.dm
@@ -326,5 +326,5 @@ def run(cfg: DictConfig) -> dict:
     summary["train_levels"], summary["val_levels"] = (_count_levels(dm.train_replays), _count_levels(dm.val_replays))
     summary["seed"] = int(cfg.seed)
     write_json_atomic(run_dir / "bc_summary.json", summary)
-    print(f"bc: best {monitor} = {summary['best_score']} -> {summary['best_checkpoint']}")
+    log.info(f"bc: best {monitor} = {summary['best_score']} -> {summary['best_checkpoint']}")
     return summary
