@@ -16,6 +16,7 @@ Outputs under ``run_dir``::
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -30,6 +31,8 @@ from .envs import env_spec, make_level_envs, make_train_env
 from .levels import level_set
 from .ppo import build_ppo
 from .transfer import load_bc_into
+
+log = logging.getLogger(__name__)
 
 
 def resolve_bc_checkpoint(cfg: DictConfig) -> str:
@@ -85,7 +88,7 @@ def train_ppo(cfg: DictConfig, stage: str) -> dict:
         f = cfg.finetune
         path = resolve_bc_checkpoint(cfg)
         report, bc_ckpt = load_bc_into(model.policy, path, arch=arch, fresh_value_head=bool(f.fresh_value_head))
-        print(report.format(), flush=True)
+        log.info(report.format())
         dataset_hash = bc_ckpt["provenance"].get("dataset_hash")
         anneal = int(f.bc_kl_anneal_steps if f.bc_kl_anneal_steps is not None else p.total_timesteps)
         model.set_bc_regulariser(model.policy, float(f.bc_kl_coef), anneal)
@@ -148,6 +151,6 @@ def train_ppo(cfg: DictConfig, stage: str) -> dict:
         "final_eval": last,
     }
     write_json_atomic(run_dir / f"{stage}_summary.json", summary)
-    print(f"{stage} (seed {seed}): {model.num_timesteps} env steps in {seconds:.0f} s; held-out success "
-          f"{evaluator.records[0]['success_rate']:.2f} -> {last['success_rate']:.2f}; {final}", flush=True)
+    log.info(f"{stage} (seed {seed}): {model.num_timesteps} env steps in {seconds:.0f} s; held-out success "
+             f"{evaluator.records[0]['success_rate']:.2f} -> {last['success_rate']:.2f}; {final}")
     return summary

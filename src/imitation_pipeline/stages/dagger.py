@@ -185,8 +185,8 @@ def run(cfg: DictConfig) -> dict:
     history: list[dict] = []
     best_key, best_path = None, None
     episodes_played = 0
-    print(f"dagger: env={cfg.env.name} expert={expert.name} arch={arch['name']} iterations={len(betas)} "
-          f"labels/iteration={dcfg.steps_per_iteration} betas={[round(b, 3) for b in betas]}")
+    log.info(f"dagger: env={cfg.env.name} expert={expert.name} arch={arch['name']} iterations={len(betas)} "
+             f"labels/iteration={dcfg.steps_per_iteration} betas={[round(b, 3) for b in betas]}")
 
     try:
         for it, beta in enumerate(betas):
@@ -245,11 +245,11 @@ def run(cfg: DictConfig) -> dict:
                                  "total": round(time.perf_counter() - t0, 2)}
             history.append(record)
             ev = record.get("eval")
-            print(f"dagger iter {it}: beta={beta:.3f} data={len(aggregate)} nll={fit['train_nll']:.3f} "
-                  f"agree={rollout['student_agreement']:.2f} "
-                  + (f"eval success={ev['success_rate']:.2f} milestones={ev['milestones']:.2f} "
-                     f"return={ev['return']:.2f} length={ev['length']:.1f}" if ev else "(no eval)")
-                  + f" [{record['seconds']['total']:.0f}s]", flush=True)
+            log.info(f"dagger iter {it}: beta={beta:.3f} data={len(aggregate)} nll={fit['train_nll']:.3f} "
+                     f"agree={rollout['student_agreement']:.2f} "
+                     + (f"eval success={ev['success_rate']:.2f} milestones={ev['milestones']:.2f} "
+                        f"return={ev['return']:.2f} length={ev['length']:.1f}" if ev else "(no eval)")
+                     + f" [{record['seconds']['total']:.0f}s]")
             write_json_atomic(run_dir / "dagger_summary.json", _summary(cfg, arch, expert, history, best_path))
     finally:
         expert.close()

@@ -14,6 +14,7 @@ with the root ``seed``.
 from __future__ import annotations
 
 import copy
+import logging
 import time
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from imitation_pipeline.atomic_files import write_json_atomic
 from imitation_pipeline.errors import DatasetError, UserFacingError
+
+log = logging.getLogger(__name__)
 
 
 def derive(cfg: DictConfig, stage: str, run_dir: Path, updates: dict | None = None) -> DictConfig:
@@ -34,7 +37,7 @@ def derive(cfg: DictConfig, stage: str, run_dir: Path, updates: dict | None = No
 
 
 def _banner(text: str) -> None:
-    print(f"\n=== pipeline: {text} ===", flush=True)
+    log.info(f"=== pipeline: {text} ===")
 
 
 def run(cfg: DictConfig) -> dict:
@@ -104,5 +107,6 @@ def run(cfg: DictConfig) -> dict:
                    answer=comparison["answer"], plots=comparison["plots"],
                    seconds=round(time.perf_counter() - t0, 1))
     write_json_atomic(root / "pipeline_summary.json", summary)
-    print(f"\npipeline done in {summary['seconds']:.0f} s: {comparison['answer']}\n-> {root / 'pipeline_summary.json'}")
+    log.info(f"pipeline done in {summary['seconds']:.0f} s: {comparison['answer']}")
+    log.info(f"-> {root / 'pipeline_summary.json'}")
     return summary
