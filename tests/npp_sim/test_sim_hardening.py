@@ -3,6 +3,7 @@ palette, file permissions of atomic writes."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 
@@ -91,6 +92,19 @@ def test_formats_writes_honour_the_umask(tmp_path, umask_022) -> None:
     for p in (a, b):
         assert stat.S_IMODE(p.stat().st_mode) == 0o644, p
 
+
+
+def test_planner_manifest_honours_the_umask(tmp_path) -> None:
+    from npp_sim.planner.build_demos import _atomic_json
+
+    old = os.umask(0o027)  # a fixed 0o644 would show as group/other readable
+    try:
+        _atomic_json(tmp_path / "manifest.json", {"demos": []})
+    finally:
+        os.umask(old)
+    p = tmp_path / "manifest.json"
+    assert stat.S_IMODE(p.stat().st_mode) == 0o640 and json.loads(p.read_text()) == {"demos": []}
+    assert [q.name for q in tmp_path.iterdir()] == ["manifest.json"]  # no temporary file left
 
 def test_two_death_balls_on_the_same_spot_do_not_divide_by_zero() -> None:
     from npp_sim.env import NppEnv

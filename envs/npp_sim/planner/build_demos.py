@@ -34,7 +34,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -120,17 +119,10 @@ def noisy_level(job: tuple) -> dict:
 
 
 def _atomic_json(path: Path, obj) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".manifest.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1, sort_keys=False)
-            f.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """The manifest, written like the demos (temporary file + rename, permissions as ``open()`` gives)."""
+    from npp_sim.formats.model import write_atomic
+
+    write_atomic(path, (json.dumps(obj, indent=1, sort_keys=False) + "\n").encode("utf-8"))
 
 
 def _previous(out: Path, planner: dict, frame_skip: int, retry_failed: bool) -> tuple[dict, dict]:
