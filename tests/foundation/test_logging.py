@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +22,23 @@ def test_verify_results_land_in_the_app_log(npp_reference, tmp_path) -> None:
     assert "1 files: won 1; won on the last frame: 1" in log
     assert "1 files: won 1" in proc.stdout and not (tmp_path / "run" / "__main__.log").exists()
 
+
+
+def test_bc_result_lands_in_the_app_log(npp_reference, tmp_path) -> None:
+    run = tmp_path / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "IMITATION_PIPELINE_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-m", "imitation_pipeline", "stage=bc", "arch=simple_cnn",
+                           f"dataset.path={npp_reference / 'replays'}", "bc.max_replays=6", "bc.batch_size=32",
+                           "generate.workers=1", "trainer.max_epochs=1", "trainer.limit_train_batches=2",
+                           "trainer.enable_progress_bar=false", "logger=csv", "bc.rollout_every_n_epochs=0",
+                           f"hydra.run.dir={run}"], capture_output=True, text=True, cwd=tmp_path, env=env,
+                          timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("bc: best ")), None)
+    assert line, proc.stdout[-3000:]  # a plain line on the console
+    log = (run / "imitation_pipeline.log").read_text()
+    assert re.search(r"^\[\d{4}-\d\d-\d\d [\d:,]+\]\[imitation_pipeline\.stages\.bc\]\[INFO\] - "
+                     + re.escape(line) + "$", log, re.M), log[-3000:]  # timestamped in the file
 
 def test_lightning_console_handler_is_dropped_under_configured_logging() -> None:
     import lightning  # noqa: F401
