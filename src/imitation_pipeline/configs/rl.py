@@ -122,6 +122,8 @@ class PipelineConfig:
     # k-th demonstration frame, labelled with the input recorded there (None keeps env.frame_skip).
     frame_skip: int | None = 4
     bc_checkpoint: str | None = None  # reuse a BC checkpoint: skip generate and bc
-    bc_max_epochs: int | None = 5  # BC epochs inside the pipeline (None = trainer.max_epochs)
+    bc_max_epochs: int | None = 4  # BC epochs inside the pipeline (None = trainer.max_epochs)
+    # BC on a category-stratified sample of this many demo levels (None = dataset.max_levels; 0 = all)
+    bc_max_levels: int | None = 100
     rl_checkpoint: str = "final"  # which RL checkpoint is evaluated: final | best (by held-out success)
     evaluate_bc: bool = True  # also evaluate the BC policy alone (a reference bar in the plots)

@@ -67,6 +67,8 @@ def run(cfg: DictConfig) -> dict:
         summary["stages"]["generate"] = generate.run(derive(cfg, "generate", root / "generate"))
         _banner("bc")
         updates = {} if p.bc_max_epochs is None else {"trainer.max_epochs": int(p.bc_max_epochs)}
+        if p.bc_max_levels is not None and "max_levels" in cfg.dataset:
+            updates["dataset.max_levels"] = int(p.bc_max_levels)
         bc_summary = bc.run(derive(cfg, "bc", root / "bc", updates))
         summary["stages"]["bc"] = bc_summary
         bc_ckpt = bc_summary["best_checkpoint"] or bc_summary["last_checkpoint"]

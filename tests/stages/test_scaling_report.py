@@ -1,0 +1,65 @@
+"""The BC data-scaling report: grouping by demonstrated levels, stratified bootstrap intervals, files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from imitation_pipeline.evaluation import scaling
+
+
+def _episodes(rate_by_cat: dict[str, float], n: int = 10) -> list[dict]:
+    out = []
+    for cat, rate in rate_by_cat.items():
+        k = int(round(rate * n))
+        out += [{"category": cat, "level": f"{cat}/{i}", "success": i < k} for i in range(n)]
+    return out
+
+
+def _run(root, name, levels, seed, rates):
+    d = root / name
+    d.mkdir(parents=True)
+    ev = d / "evaluation.json"
+    eps = _episodes(rates)
+    ev.write_text(json.dumps({"episodes": eps}))
+    macro = float(np.mean(list(rates.values())))
+    (d / "bc_summary.json").write_text(json.dumps({
+        "seed": seed, "max_levels": levels, "train_levels": levels - 2, "val_levels": 2,
+        "train_replays": 2 * levels, "val_replays": 4, "train_samples": 100 * levels,
+        "rollouts": [{"epoch": 0, "rollout/train_success_rate": 0.5}],
+        "evaluation": {"file": str(ev), "macro": {"success_rate": macro}, "per_category": rates}}))
+
+
+def test_bootstrap_interval_is_inside_unit_interval_and_absent_for_one_seed():
+    runs = [_episodes({"a": 1.0, "b": 0.0}), _episodes({"a": 0.9, "b": 0.1}), _episodes({"a": 1.0, "b": 0.2})]
+    lo, hi = scaling.bootstrap_macro(runs, reps=500)
+    assert 0.0 <= lo <= np.mean([0.5, 0.5, 0.6]) <= hi <= 1.0
+    assert scaling.bootstrap_macro(runs[:1]) is None
+    all_won = [_episodes({"a": 1.0})] * 3
+    assert scaling.bootstrap_macro(all_won, reps=100) == (1.0, 1.0)
+
+
+def test_report_groups_by_levels_and_writes_files(tmp_path):
+    for s in range(3):
+        _run(tmp_path / "runs", f"small_{s}", 30, s, {"a": 0.5, "b": 0.1 * s})
+        _run(tmp_path / "runs", f"big_{s}", 300, s, {"a": 1.0, "b": 0.5})
+    out = tmp_path / "docs" / "scaling"
+    assert scaling.main([str(tmp_path / "runs"), "--out", str(out)]) == 0
+    rep = json.loads(out.with_suffix(".json").read_text())
+    assert [r["levels"] for r in rep["rows"]] == [30, 300]
+    small, big = rep["rows"]
+    assert small["n_seeds"] == 3 and small["macro_per_seed"] == pytest.approx([0.25, 0.3, 0.35])
+    assert big["macro_mean"] == pytest.approx(0.75)
+    lo, hi = big["macro_ci95"]  # identical seeds: the width left comes from resampling the test levels
+    assert 0.0 <= lo < 0.75 < hi <= 1.0
+    assert small["train_level_success_mean"] == 0.5
+    assert out.with_suffix(".png").stat().st_size > 1000
+
+
+def test_cli_errors_in_one_line(tmp_path, capsys):
+    assert scaling.main([str(tmp_path / "nope"), "--out", str(tmp_path / "x")]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    assert scaling.main([str(tmp_path), "--out", str(tmp_path / "x")]) == 2
+    assert "no BC run" in capsys.readouterr().err
