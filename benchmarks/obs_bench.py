@@ -20,7 +20,9 @@ ALL = (*STANDARD, "graph")
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _replays() -> tuple[str, list[tuple[bytes, bytes]]]:
+def reference_replays() -> tuple[str, list[tuple[str, bytes, object]]]:
+    """(folder, [(file name, map bytes, input array)]) of the human reference replays (the built-in
+    demos when ../shared is absent); unreadable files are skipped."""
     from npp_sim.formats import DemoFormatError, read_demo
 
     ref = ROOT.parent / "shared" / "npp_reference" / "replays"
@@ -31,8 +33,13 @@ def _replays() -> tuple[str, list[tuple[bytes, bytes]]]:
             d = read_demo(p)
         except (DemoFormatError, IsADirectoryError):
             continue
-        out.append((d.map_data, d.inputs.tobytes()))
+        out.append((p.name, d.map_data, d.inputs))
     return str(src), out
+
+
+def _replays() -> tuple[str, list[tuple[bytes, bytes]]]:
+    src, reps = reference_replays()
+    return src, [(m, x.tobytes()) for _, m, x in reps]
 
 
 def _physics(data) -> int:

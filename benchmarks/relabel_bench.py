@@ -23,28 +23,12 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-STANDARD = ("player_frame", "global_view", "game_state", "entities")
-ROOT = Path(__file__).resolve().parents[1]
+from .obs_bench import STANDARD, reference_replays  # noqa: E402
+
 GOAL = 0.25
-
-
-def _replays():
-    from npp_sim.formats import DemoFormatError, read_demo
-
-    ref = ROOT.parent / "shared" / "npp_reference" / "replays"
-    src = ref if ref.is_dir() else ROOT / "demos" / "npp"
-    out = []
-    for p in sorted(src.iterdir()):
-        try:
-            d = read_demo(p)
-        except (DemoFormatError, IsADirectoryError):
-            continue
-        out.append((p.name, d.map_data, d.inputs))
-    return str(src), out
 
 
 def _timed(fn, *args):
@@ -95,7 +79,7 @@ def main() -> dict:
     warnings.simplefilter("ignore")
     from npp_sim.observations import ObservationBuilder
 
-    src, data = _replays()
+    src, data = reference_replays()
     frames = sum(len(i) for _, _, i in data)
     builder = ObservationBuilder(STANDARD)
     t0 = time.perf_counter()

@@ -36,53 +36,15 @@ derived again. The replay file is never changed; everything here derives labels 
 
 from __future__ import annotations
 
-import hashlib
 import math
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
+from numba import njit
 
 from .env import ACTION_CONTROLS, ACTION_INPUT_BYTES
-
-_PKG = Path(__file__).resolve().parent
-
-
-def _ensure_fresh_cache() -> None:
-    """numba caches :func:`_track` keyed on this file only, but the function inlines the tick
-    kernel (and the planner's rollout helpers); drop its cache files when any of them changes."""
-    h = hashlib.sha256()
-    for rel in ("kernel.py", "tiles.py", "world.py", "layout.py", "planner/rollout.py", "relabel.py"):
-        try:
-            h.update((_PKG / rel).read_bytes())
-        except OSError:
-            return
-    digest = h.hexdigest()
-    cache = _PKG / "__pycache__"
-    stamp = cache / "npp_sim_relabel_jit.stamp"
-    try:
-        if stamp.read_text() == digest:
-            return
-    except OSError:
-        pass
-    try:
-        cache.mkdir(exist_ok=True)
-        for p in cache.glob("relabel.*.nb[ic]"):
-            p.unlink(missing_ok=True)
-        tmp = cache / f"npp_sim_relabel_jit.stamp.{os.getpid()}"
-        tmp.write_text(digest)
-        os.replace(tmp, stamp)
-    except OSError:
-        pass  # read-only install: numba then uses its own cache location
-
-
-_ensure_fresh_cache()
-
-from numba import njit  # noqa: E402
-
-from .layout import E_ACTIVE, N_STATE, N_X, N_XS, N_Y, N_YS  # noqa: E402
-from .planner.rollout import check_arity, copy_pairs, tick_state  # noqa: E402
+from .layout import E_ACTIVE, N_STATE, N_X, N_XS, N_Y, N_YS
+from .planner.rollout import check_arity, copy_pairs, tick_state
 
 _ST_DEAD, _ST_WON = 6, 8  # 6 dead, 7 dying, 8 celebrating
 _HORS = np.array([h for h, _ in ACTION_CONTROLS], dtype=np.int64)
