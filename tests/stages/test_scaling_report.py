@@ -63,3 +63,30 @@ def test_cli_errors_in_one_line(tmp_path, capsys):
     assert "not a folder" in capsys.readouterr().err
     assert scaling.main([str(tmp_path), "--out", str(tmp_path / "x")]) == 2
     assert "no BC run" in capsys.readouterr().err
+
+
+def _eval_file(path, seed, rates):
+    eps = _episodes(rates)
+    path.write_text(json.dumps({"seed": seed, "episodes": eps,
+                                "macro": {"success_rate": float(np.mean(list(rates.values())))},
+                                "per_category": {c: {"success_rate": v} for c, v in rates.items()}}))
+    return path
+
+
+def test_arms_report(tmp_path, capsys):
+    from imitation_pipeline.evaluation import arms
+
+    a = [_eval_file(tmp_path / f"a{s}.json", s, {"x": 1.0, "y": 0.2}) for s in range(3)]
+    b = [_eval_file(tmp_path / "b0.json", 0, {"x": 0.5, "y": 0.0})]
+    out = tmp_path / "cmp"
+    assert arms.main([f"dagger={','.join(map(str, a))}", f"bc={b[0]}", "--out", str(out)]) == 0
+    rep = json.loads(out.with_suffix(".json").read_text())["arms"]
+    assert rep["dagger"]["macro_mean"] == pytest.approx(0.6) and rep["dagger"]["n_seeds"] == 3
+    lo, hi = rep["dagger"]["macro_ci95"]
+    assert 0.0 <= lo <= 0.6 <= hi <= 1.0
+    assert rep["bc"]["macro_ci95"] is None  # one seed: no interval
+    assert rep["bc"]["per_category_mean"] == {"x": 0.5, "y": 0.0}
+    assert out.with_suffix(".png").stat().st_size > 1000
+    assert arms.main(["bad", "--out", str(out)]) == 2
+    assert arms.main([f"x={tmp_path / 'missing.json'}", "--out", str(out)]) == 2
+    assert "no such file" in capsys.readouterr().err

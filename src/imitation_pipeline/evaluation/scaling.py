@@ -115,6 +115,8 @@ def plot(rep: dict, path: Path) -> Path:
         ax.annotate(f"n={r['n_seeds']}", (r["levels"], r["macro_mean"]), textcoords="offset points",
                     xytext=(4, -12), fontsize=8)
     ax.set_xscale("log")
+    ax.set_xticks(x, [str(int(v)) for v in x])
+    ax.minorticks_off()
     ax.set_xlabel("demonstrated levels (train + validation)")
     ax.set_ylabel("test macro success")
     ax.set_ylim(0, 1.02)
