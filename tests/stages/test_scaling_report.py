@@ -90,3 +90,13 @@ def test_arms_report(tmp_path, capsys):
     assert arms.main(["bad", "--out", str(out)]) == 2
     assert arms.main([f"x={tmp_path / 'missing.json'}", "--out", str(out)]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_arms_reads_an_npp_dagger_summary(tmp_path):
+    from imitation_pipeline.evaluation import arms
+
+    eps = [{"episode": "simple/1", "success": True}, {"episode": "simple/2", "success": False},
+           {"episode": "medium/3", "success": False}]
+    ev = arms.as_evaluation({"seed": 4, "final_eval": {"episodes": eps, "success_rate": 1 / 3}})
+    assert ev["per_category"] == {"medium": {"success_rate": 0.0}, "simple": {"success_rate": 0.5}}
+    assert ev["macro"]["success_rate"] == 0.25 and ev["seed"] == 4 and len(ev["episodes"]) == 3

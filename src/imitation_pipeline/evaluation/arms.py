@@ -1,4 +1,5 @@
-"""Compare arms (any policies) from their ``stage=evaluate`` JSON files, one file per seed.
+"""Compare arms (any policies) from their ``stage=evaluate`` JSON files (or N++ ``dagger_summary.json``
+files, whose final evaluation is read), one file per seed.
 
 Usage::
 
@@ -22,8 +23,21 @@ import numpy as np
 from imitation_pipeline.evaluation.scaling import bootstrap_macro
 
 
+def as_evaluation(doc: dict) -> dict:
+    """An evaluation dict (``stage=evaluate``'s JSON), also from a ``dagger_summary.json`` of an N++ run
+    (its ``final_eval`` episodes are named ``<category>/<level>``)."""
+    if "final_eval" not in doc:
+        return doc
+    eps = [{"category": e["episode"].split("/", 1)[0], "level": e["episode"], "success": bool(e["success"])}
+           for e in doc["final_eval"]["episodes"]]
+    cats = sorted({e["category"] for e in eps})
+    per = {c: {"success_rate": float(np.mean([e["success"] for e in eps if e["category"] == c]))} for c in cats}
+    return {"seed": doc.get("seed"), "episodes": eps, "per_category": per,
+            "macro": {"success_rate": float(np.mean([v["success_rate"] for v in per.values()]))}}
+
+
 def summarise_arm(files: list[Path]) -> dict:
-    evals = [json.loads(f.read_text()) for f in files]
+    evals = [as_evaluation(json.loads(f.read_text())) for f in files]
     cats = sorted({c for e in evals for c in e["per_category"]})
     macros = [float(e["macro"]["success_rate"]) for e in evals]
     ci = bootstrap_macro([e["episodes"] for e in evals])
