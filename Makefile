@@ -58,7 +58,7 @@ DEMO_FRAME_SKIP ?= 4
 DEMO_WORKERS ?= 2
 demos: $(STAMP) ## rebuild the built-in planner demos (demos/npp) at the pipeline's decision rate (resumable)
 	$(PY) -m npp_sim.planner.build_demos --out demos/npp --per-category $(DEMO_PER_CATEGORY) \
-		--frame-skip $(DEMO_FRAME_SKIP) --workers $(DEMO_WORKERS)
+		--frame-skip $(DEMO_FRAME_SKIP) --workers $(DEMO_WORKERS) --noisy-per-level 1 --replan-nodes 2000
 
 LEVELS ?=
 CATEGORY ?=
