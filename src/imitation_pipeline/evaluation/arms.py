@@ -48,11 +48,9 @@ def summarise_arm(files: list[Path]) -> dict:
 
 
 def plot(arms: dict, path: Path) -> Path:
-    import matplotlib
+    from imitation_pipeline.evaluation.plots import _pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     cats = sorted({c for a in arms.values() for c in a["per_category_mean"]})
     labels = [*cats, "macro"]
     x = np.arange(len(labels))
@@ -68,14 +66,8 @@ def plot(arms: dict, path: Path) -> Path:
             ax.errorbar(pos[-1], a["macro_mean"], yerr=[[a["macro_mean"] - lo], [hi - a["macro_mean"]]],
                         color=bars[0].get_facecolor(), ecolor="black", capsize=3)
     ax.set_xticks(x, labels, rotation=20)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("test success rate")
-    ax.set_title("Test-suite success (means over seeds; macro: 95% stratified bootstrap, dots = seeds)")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, ax, path, ylabel="test success rate",
+                       title="Test-suite success (means over seeds; macro: 95% stratified bootstrap, dots = seeds)")
 
 
 def main(argv=None) -> int:

@@ -18,6 +18,19 @@ def _pyplot():
     return plt
 
 
+def save_figure(fig, ax, path: Path, *, ylabel: str, title: str, ylim=(0, 1.05), legend_loc: str = "best") -> Path:
+    """Label ``ax`` (y label, limits, title, legend) and write ``fig`` to ``path`` as a 120-dpi PNG."""
+    plt = _pyplot()
+    ax.set_ylim(*ylim)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(loc=legend_loc)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def success_by_category(groups: dict[str, dict], categories: list[str], path: Path, confidence: float) -> Path:
     """Grouped bars: mean success per category (and macro), error bars = the interval over seeds."""
     plt = _pyplot()
@@ -58,11 +71,5 @@ def learning_curves(curves: dict[str, dict], target: float | None, path: Path) -
     if target is not None:
         ax.axhline(target, color="black", linestyle="--", linewidth=1, label="baseline final")
     ax.set_xlabel("env steps")
-    ax.set_ylabel("held-out success rate")
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_title("Learning curves on held-out train-suite levels")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, ax, path, ylabel="held-out success rate", ylim=(-0.02, 1.02),
+                       title="Learning curves on held-out train-suite levels")

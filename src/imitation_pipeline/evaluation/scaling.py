@@ -96,11 +96,9 @@ def report(runs: list[dict]) -> dict:
 
 
 def plot(rep: dict, path: Path) -> Path:
-    import matplotlib
+    from imitation_pipeline.evaluation.plots import _pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     rows = rep["rows"]
     x = np.array([r["levels"] for r in rows], dtype=float)
     m = np.array([r["macro_mean"] for r in rows])
@@ -118,14 +116,8 @@ def plot(rep: dict, path: Path) -> Path:
     ax.set_xticks(x, [str(int(v)) for v in x])
     ax.minorticks_off()
     ax.set_xlabel("demonstrated levels (train + validation)")
-    ax.set_ylabel("test macro success")
-    ax.set_ylim(0, 1.02)
-    ax.set_title("BC: test-suite success vs demonstrations")
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, ax, path, ylabel="test macro success", ylim=(0, 1.02), legend_loc="lower right",
+                       title="BC: test-suite success vs demonstrations")
 
 
 def main(argv=None) -> int:
