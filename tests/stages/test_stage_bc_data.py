@@ -62,3 +62,25 @@ def test_eval_levels_are_not_demo_or_training_levels():
 
     with pytest.raises(UserFacingError, match="at most"):
         level_set(OmegaConf.create({"train": {"very_simple": EVAL_OFFSET + 1}, "eval": {"very_simple": 1}}), "eval")
+
+
+def test_rollout_env_observes_like_the_shards_and_cuts_at_rollout_max_frames():
+    """The time-remaining feature must use env.max_frames (as generate does), not the rollout cap."""
+    from npp_sim.levelgen import generate_level
+    from npp_sim.observation_spec import GAME_STATE_FIELDS
+    from omegaconf import OmegaConf
+
+    from imitation_pipeline.stages.bc import make_env_factory
+
+    cfg = OmegaConf.create({"env": {"frame_skip": 4, "max_frames": 20000,
+                                    "reward": {"win": 1.0, "death": -0.5, "switch": 0.1, "time_penalty": 0.0}}})
+    lvl = generate_level("very_simple", 100000000)
+    env = make_env_factory(cfg, ["game_state"], 40)([lvl.map_data], ["a"])
+    obs, _ = env.reset(options={"level_index": 0})
+    t = GAME_STATE_FIELDS.index("time_remaining")
+    steps, done = 0, False
+    while not done:
+        obs, _, term, trunc, _ = env.step(0)
+        steps, done = steps + 1, term or trunc
+    assert steps == 10  # 40 frames at frame_skip 4
+    assert obs["game_state"][t] == pytest.approx(1.0 - 40 / 20000)

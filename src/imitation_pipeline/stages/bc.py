@@ -98,12 +98,17 @@ def rollout_levels(dm, limit: int, split: str = "val") -> tuple[list[bytes], lis
 
 
 def make_env_factory(cfg: DictConfig, modalities: list[str], max_frames: int):
+    """Rollout envs: observations exactly as the shards were made (``env.max_frames`` sets the
+    time-remaining feature), episodes cut after ``max_frames`` frames by a TimeLimit."""
     def make(levels, names):
+        from gymnasium.wrappers import TimeLimit
         from npp_sim.env import NppEnv
 
-        return NppEnv(levels=levels, level_names=names, observation=modalities,
-                      frame_skip=int(cfg.env.frame_skip), max_frames=max_frames,
-                      reward=OmegaConf.to_container(cfg.env.reward, resolve=True))
+        skip = int(cfg.env.frame_skip)
+        env = NppEnv(levels=levels, level_names=names, observation=modalities, frame_skip=skip,
+                     max_frames=int(cfg.env.max_frames),
+                     reward=OmegaConf.to_container(cfg.env.reward, resolve=True))
+        return TimeLimit(env, max_episode_steps=-(-int(max_frames) // skip))
 
     return make
 
