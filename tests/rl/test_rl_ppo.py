@@ -106,3 +106,31 @@ def test_learn_without_a_run_logger_writes_no_folder() -> None:
     model = _model()
     model.learn(64)
     assert model.logger.get_dir() is None  # SB3's default would be a fresh /tmp/SB3-<date> folder per learn()
+
+
+def test_ppo_device_option():
+    """ppo.device: auto picks cuda only when torch sees a GPU; cuda without one is one clear error."""
+    import torch
+
+    from imitation_pipeline.errors import UserFacingError
+    from imitation_pipeline.rl.ppo import resolve_device
+
+    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(UserFacingError, match="ppo.device=cuda"):
+            resolve_device("cuda")
+    with pytest.raises(UserFacingError, match="auto, cpu or cuda"):
+        resolve_device("tpu")
+
+
+def test_build_ppo_follows_ppo_device():
+    class _Dev(_Cfg):
+        device = "cpu"
+
+    arch = {**arch_config("simple_cnn"), "channels": [4, 8, 8], "features_dim": 32, "net_arch_pi": [16],
+            "net_arch_vf": [16]}
+    model = build_ppo(_Dev, arch, DummyVecEnv([_env]), learning_rate=3e-4, seed=0)
+    assert model.device.type == "cpu"
+    model.set_bc_regulariser(model.policy, 1.0, 0)
+    assert next(model.bc_policy.parameters()).device == model.device

@@ -40,6 +40,7 @@ class PPOConfig:
     total_timesteps: int = 20_000  # env steps (decisions), summed over envs
     n_envs: int = 2
     vec_env: str = "auto"  # auto (subproc when n_envs > 1) | subproc | dummy
+    device: str = "auto"  # auto (cuda when available) | cpu | cuda: PPO updates, evaluation and the KL-to-BC term
     max_episode_frames: int = 2000  # simulator frames per episode (TimeLimit; env.max_frames still scales observations)
     n_steps: int = 256  # per env and rollout
     batch_size: int = 128

@@ -95,6 +95,7 @@ RULES: dict[str, Check] = {
     "bc.target_update_every": at_least(1), "bc.td_batch_size": at_least(0),
     "export.lr_rule": one_of(*LR_RULES),
     "ppo.total_timesteps": at_least(1), "ppo.n_envs": at_least(1), "ppo.vec_env": one_of("auto", "subproc", "dummy"),
+    "ppo.device": one_of("auto", "cpu", "cuda"),
     "ppo.max_episode_frames": at_least(1), "ppo.n_steps": at_least(1), "ppo.batch_size": at_least(1),
     "ppo.n_epochs": at_least(1), "ppo.learning_rate": positive, "ppo.gamma": unit, "ppo.gae_lambda": unit,
     "ppo.clip_range": positive, "ppo.ent_coef": at_least(0), "ppo.vf_coef": at_least(0),

@@ -33,6 +33,7 @@ class RegularisedPPO(PPO):
         # the optimizer may hold tensors that do not copy)
         frozen = type(bc_policy)(**bc_policy._get_constructor_parameters())
         frozen.load_state_dict(bc_policy.state_dict(), strict=True)
+        frozen.to(self.device)  # the KL term runs where PPO's batches are (ppo.device)
         frozen.set_training_mode(False)
         for p in frozen.parameters():
             p.requires_grad_(False)
@@ -129,11 +130,28 @@ class RegularisedPPO(PPO):
             self.logger.record("train/clip_range_vf", clip_range_vf)
 
 
+def resolve_device(name: str) -> str:
+    """``ppo.device``: auto (cuda when a CUDA device is visible, else cpu) | cpu | cuda."""
+    import torch
+
+    from imitation_pipeline.errors import UserFacingError
+
+    name = str(name)
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UserFacingError("ppo.device=cuda, but torch sees no CUDA device (use ppo.device=auto or cpu)")
+    if name not in ("cpu", "cuda"):
+        raise UserFacingError(f"ppo.device must be auto, cpu or cuda; got {name!r}")
+    return name
+
+
 def build_ppo(ppo_cfg, arch: dict, env, *, learning_rate: float, seed: int,
               ent_coef: float | None = None) -> RegularisedPPO:
-    """PPO over ``env`` with the arch's policy (exactly the network BC trains), on the CPU.
+    """PPO over ``env`` with the arch's policy (exactly the network BC trains), on ``ppo.device``.
 
-    ``learning_rate`` and ``ent_coef`` (default ``ppo_cfg.ent_coef``) are per arm.
+    ``learning_rate`` and ``ent_coef`` (default ``ppo_cfg.ent_coef``) are per arm. Evaluation and the
+    KL-to-BC term run on the same device (SB3 moves observations to the policy's device).
     """
     ent = float(ppo_cfg.ent_coef if ent_coef is None else ent_coef)
     model = RegularisedPPO(
@@ -143,7 +161,8 @@ def build_ppo(ppo_cfg, arch: dict, env, *, learning_rate: float, seed: int,
         clip_range=float(ppo_cfg.clip_range), ent_coef=ent, vf_coef=float(ppo_cfg.vf_coef),
         max_grad_norm=float(ppo_cfg.max_grad_norm),
         target_kl=None if ppo_cfg.target_kl is None else float(ppo_cfg.target_kl),
-        policy_kwargs=policy_kwargs_for(arch), seed=int(seed), device="cpu", verbose=0,
+        policy_kwargs=policy_kwargs_for(arch), seed=int(seed), device=resolve_device(getattr(ppo_cfg, "device", "auto")),
+        verbose=0,
     )
     # a silent logger until the caller sets its own: SB3 would otherwise make a /tmp/SB3-<date> folder per learn()
     model.set_logger(Logger(folder=None, output_formats=[]))
