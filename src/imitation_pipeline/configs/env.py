@@ -21,6 +21,10 @@ class NppEnvConfig:
     max_frames: int = 20000
     lr_rule: str = "cancel"
     reward: RewardConfig = field(default_factory=RewardConfig)
+    # potential-based shaping of the PPO reward (npp_sim.shaping): none | path_distance
+    # (Phi = -route distance still to go / shaping_distance_px; gamma = ppo.gamma); success stays the metric
+    reward_shaping: str = "none"
+    shaping_distance_px: float = 1000.0
     observation: list[str] = field(default_factory=lambda: ["player_frame", "game_state"])
 
 

@@ -31,6 +31,9 @@ class EnvSpec:
     max_frames: int
     max_episode_steps: int
     reward: dict = field(default_factory=dict)
+    shaping: str = "none"  # none | path_distance (npp_sim.shaping.PathShaping)
+    shaping_gamma: float = 0.99
+    shaping_distance_px: float = 1000.0
 
     def __call__(self):
         from gymnasium.wrappers import TimeLimit
@@ -38,11 +41,16 @@ class EnvSpec:
 
         env = NppEnv(levels=self.maps, level_names=self.names, observation=self.observation,
                      frame_skip=self.frame_skip, max_frames=self.max_frames, reward=self.reward)
+        if self.shaping == "path_distance":
+            from npp_sim.shaping import PathShaping
+
+            env = PathShaping(env, self.shaping_gamma, self.shaping_distance_px)
         return TimeLimit(env, max_episode_steps=self.max_episode_steps)
 
     def single(self, i: int) -> EnvSpec:
         return EnvSpec([self.maps[i]], [self.names[i]], self.observation, self.frame_skip, self.max_frames,
-                       self.max_episode_steps, self.reward)
+                       self.max_episode_steps, self.reward, self.shaping, self.shaping_gamma,
+                       self.shaping_distance_px)
 
 
 def env_spec(cfg: DictConfig, maps: list[bytes], names: list[str], max_episode_frames: int) -> EnvSpec:
@@ -59,6 +67,9 @@ def env_spec(cfg: DictConfig, maps: list[bytes], names: list[str], max_episode_f
         frame_skip=frame_skip, max_frames=max_frames,
         max_episode_steps=math.ceil(max_episode_frames / frame_skip),
         reward=OmegaConf.to_container(env.reward, resolve=True),
+        shaping=str(env.get("reward_shaping", "none")),
+        shaping_gamma=float(cfg.ppo.gamma) if "ppo" in cfg else 0.99,
+        shaping_distance_px=float(env.get("shaping_distance_px", 1000.0)),
     )
 
 
