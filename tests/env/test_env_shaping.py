@@ -80,3 +80,29 @@ def test_env_spec_applies_shaping_only_when_configured(level_and_plan):
     _, _, _, _, info = shaped.step(actions[0])
     assert math.isfinite(info["shaping_reward"])
     assert shaped.env.gamma == 0.995
+
+
+def test_ppo_logs_the_sparse_and_shaping_returns(level_and_plan, tmp_path):
+    from stable_baselines3.common.logger import configure
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from imitation_pipeline.rl.callbacks import RewardParts
+    from imitation_pipeline.rl.ppo import build_ppo
+
+    data, _ = level_and_plan
+
+    class _Cfg:
+        n_steps, batch_size, n_epochs, gamma, gae_lambda, clip_range = 32, 32, 1, 0.99, 0.95, 0.2
+        ent_coef, vf_coef, max_grad_norm, target_kl, device = 0.0, 0.5, 0.5, None, "cpu"
+
+    def make():
+        return PathShaping(NppEnv([data], observation=["player_frame", "game_state"], frame_skip=4, max_frames=40),
+                           gamma=0.99)
+
+    arch = {"name": "simple_cnn", "modalities": ["player_frame", "game_state"], "channels": [4, 8, 8],
+            "features_dim": 32, "net_arch_pi": [16], "net_arch_vf": [16], "state_hidden": 16}
+    model = build_ppo(_Cfg, arch, DummyVecEnv([make]), learning_rate=3e-4, seed=0)
+    model.set_logger(configure(str(tmp_path), ["csv"]))
+    model.learn(64, callback=RewardParts())
+    header = (tmp_path / "progress.csv").read_text().splitlines()[0].split(",")
+    assert "rollout/ep_sparse_return" in header and "rollout/ep_shaping_return" in header

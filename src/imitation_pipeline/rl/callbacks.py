@@ -53,6 +53,28 @@ class TrainingPhases(BaseCallback):
         return True
 
 
+class RewardParts(BaseCallback):
+    """Logs the sparse and the shaping parts of finished episodes' returns (``rollout/ep_sparse_return``,
+    ``rollout/ep_shaping_return``) from the ``sparse_reward`` / ``shaping_reward`` infos of
+    :class:`npp_sim.shaping.PathShaping`, so the sparse return stays visible when PPO optimises the shaped one."""
+
+    def __init__(self):
+        super().__init__()
+        self._sums: np.ndarray | None = None
+
+    def _on_step(self) -> bool:
+        infos, dones = self.locals["infos"], self.locals["dones"]
+        if self._sums is None:
+            self._sums = np.zeros((len(infos), 2))
+        for i, (info, done) in enumerate(zip(infos, dones, strict=True)):
+            self._sums[i] += (info.get("sparse_reward", 0.0), info.get("shaping_reward", 0.0))
+            if done:
+                self.logger.record_mean("rollout/ep_sparse_return", float(self._sums[i, 0]))
+                self.logger.record_mean("rollout/ep_shaping_return", float(self._sums[i, 1]))
+                self._sums[i] = 0.0
+        return True
+
+
 class _AfterEval(BaseCallback):
     """Runs after each evaluation of its parent :class:`HeldOutEval`."""
 

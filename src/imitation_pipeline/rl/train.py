@@ -99,6 +99,11 @@ def train_ppo(cfg: DictConfig, stage: str) -> dict:
 
         callbacks.append(TrainingPhases(int(f.value_warmup_steps), int(f.freeze_extractor_steps)))
 
+    if str(cfg.env.get("reward_shaping", "none")) != "none":
+        from .callbacks import RewardParts
+
+        callbacks.append(RewardParts())
+        info.update(reward_shaping=str(cfg.env.reward_shaping), shaping_distance_px=float(cfg.env.shaping_distance_px))
     from .callbacks import HeldOutEval
 
     ckpt_dir = run_dir / "checkpoints"
