@@ -31,6 +31,13 @@ class SuiteConfig:
     train: dict[str, int] = field(default_factory=lambda: _counts(8, 8, 4, 2, 2, 2))
     eval: dict[str, int] = field(default_factory=lambda: _counts(2, 2, 1, 1, 1, 1))
     test: dict[str, int] = field(default_factory=lambda: _counts(3, 3, 3, 3, 3, 3))
+    # A folder of N++ files instead of the generated levels (null = the counts above): the PPO training
+    # levels (train_dir) and the held-out levels of learning curves / best checkpoint (eval_dir). Every file
+    # holding raw map data, a replay (v0, v1, v2) or an attract file gives its map (detected by content);
+    # category = the folder the file is in (`custom` at the top); identical maps count once; other files
+    # are left out with one line each (see rl/folder_suite.py).
+    train_dir: str | None = None
+    eval_dir: str | None = None
 
 
 @dataclass
@@ -93,7 +100,11 @@ class EvaluateConfig:
     """A checkpoint (any stage) on a level suite: per-category success, length, return."""
 
     checkpoint: str | None = None  # required: a checkpoint of this project's schema (.pt or BC .ckpt)
-    suite: str = "test"  # test | eval | train (see `suites`)
+    suite: str = "test"  # test | eval | train (see `suites`); ignored when levels_dir is set
+    # a folder of N++ maps to play instead of a generated suite (null = `suite`): raw map data, replays
+    # (v0, v1, v2) and attract files, recursively, detected by content; category = subfolder (`custom` at
+    # the top); identical maps count once; other files are listed under `skipped` in the output
+    levels_dir: str | None = None
     episodes: int = 1  # per level
     deterministic: bool = True  # argmax actions (episodes of a level then repeat exactly)
     max_episode_frames: int = "${ppo.max_episode_frames}"  # type: ignore[assignment]

@@ -10,6 +10,7 @@ stage that reads them reports those itself.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 
 from omegaconf import DictConfig, OmegaConf
@@ -51,6 +52,10 @@ def either(value, check: Check) -> Check:
 
 def _num(v) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def directory(v) -> str | None:
+    return None if isinstance(v, str) and v and os.path.isdir(os.path.expanduser(v)) else "not a directory"
 
 
 LR_RULES = ("cancel", "left_wins")
@@ -107,7 +112,8 @@ RULES: dict[str, Check] = {
     "finetune.bc_kl_coef": at_least(0), "finetune.bc_kl_anneal_steps": optional(at_least(0)),
     "baseline.learning_rate": positive,
     "evaluate.suite": one_of(*SUITES), "evaluate.episodes": at_least(1), "evaluate.max_episode_frames": at_least(1),
-    "evaluate.batch_envs": at_least(1),
+    "evaluate.batch_envs": at_least(1), "evaluate.levels_dir": optional(directory),
+    "suites.train_dir": optional(directory), "suites.eval_dir": optional(directory),
     "compare.confidence": open_unit,
     "pipeline.frame_skip": optional(at_least(1)), "pipeline.bc_max_epochs": optional(at_least(1)),
     "pipeline.rl_checkpoint": one_of("final", "best"),

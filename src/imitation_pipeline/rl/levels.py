@@ -11,7 +11,7 @@ All come from :mod:`npp_sim.levelgen` by seed, so they are byte-identical on eve
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from imitation_pipeline.errors import UserFacingError
 
@@ -22,8 +22,14 @@ EVAL_OFFSET = 1000  # first train-suite index of the eval levels (beyond demos/n
 @dataclass(frozen=True)
 class LevelSet:
     maps: list[bytes]
-    names: list[str]  # "<category>/<level_id>"
+    names: list[str]  # "<category>/<level_id>"; a folder suite: the file's path relative to the folder
     categories: list[str]
+    # a folder suite (rl/folder_suite.py) only: the folder, each level's file format, the files left out
+    # ({file, reason}) and per level the entity types the simulator skips ({type: records})
+    source: str | None = None
+    formats: list[str] | None = None
+    skipped: list[dict] = field(default_factory=list)
+    skipped_entity_types: list[dict] | None = None
 
     def __len__(self) -> int:
         return len(self.maps)
@@ -69,3 +75,12 @@ def level_set(suites_cfg, which: str) -> LevelSet:
     if not maps:
         raise UserFacingError(f"suites.{which} selects no levels (every count is 0)")
     return LevelSet(maps, names, cats)
+
+
+def suite_levels(suites_cfg, which: str, folder=None, what: str | None = None) -> LevelSet:
+    """The maps of ``folder`` when it is set (``what`` names its option), else the generated suite ``which``."""
+    if folder:
+        from .folder_suite import folder_level_set
+
+        return folder_level_set(folder, what or f"suites.{which}_dir")
+    return level_set(suites_cfg, which)

@@ -28,7 +28,7 @@ from imitation_pipeline.atomic_files import write_json_atomic
 from imitation_pipeline.errors import CheckpointError, UserFacingError
 
 from .envs import env_spec, make_level_envs, make_train_env
-from .levels import level_set
+from .levels import suite_levels
 from .ppo import build_ppo
 from .transfer import load_bc_into
 
@@ -70,7 +70,8 @@ def train_ppo(cfg: DictConfig, stage: str) -> dict:
     if int(p.total_timesteps) < 1:
         raise UserFacingError(f"ppo.total_timesteps must be >= 1, got {p.total_timesteps}")
 
-    train_levels, eval_levels = level_set(cfg.suites, "train"), level_set(cfg.suites, "eval")
+    train_levels = suite_levels(cfg.suites, "train", cfg.suites.get("train_dir"))
+    eval_levels = suite_levels(cfg.suites, "eval", cfg.suites.get("eval_dir"))
     spec = env_spec(cfg, train_levels.maps, train_levels.names, int(p.max_episode_frames))
     eval_spec = env_spec(cfg, eval_levels.maps, eval_levels.names, int(p.max_episode_frames))
     env = make_train_env(spec, int(p.n_envs), seed, str(p.vec_env), monitor_dir=str(run_dir / "monitor"))
@@ -82,7 +83,8 @@ def train_ppo(cfg: DictConfig, stage: str) -> dict:
 
     info: dict = {"stage": stage, "arch": arch["name"], "seed": seed, "learning_rate": lr,
                   "ent_coef": float(model.ent_coef),
-                  "train_levels": len(train_levels), "eval_levels": len(eval_levels)}
+                  "train_levels": len(train_levels), "eval_levels": len(eval_levels),
+                  "train_dir": train_levels.source, "eval_dir": eval_levels.source}
     dataset_hash, callbacks = None, []
     if stage == "finetune":
         f = cfg.finetune

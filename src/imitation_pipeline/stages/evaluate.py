@@ -1,5 +1,9 @@
 """``stage=evaluate``: a checkpoint of this project's schema (finetune, baseline or bc) on a level suite.
 
+The suite is a generated one (``evaluate.suite``) or the maps of a folder (``evaluate.levels_dir``,
+see :mod:`imitation_pipeline.rl.folder_suite`); a folder suite's JSON also holds ``levels_dir``,
+``levels`` (file, category, format, entity types the simulator skipped) and ``skipped`` (file, reason).
+
 The policy is rebuilt from the checkpoint's own arch and loaded strictly; the env follows this
 run's ``env`` block (frame skip, reward) with the checkpoint's modalities, and episodes end after
 ``evaluate.max_episode_frames`` frames. Output ``evaluate.output`` (JSON, atomic): overall,
@@ -80,12 +84,30 @@ def load_policy(path: str):
     return policy, ckpt
 
 
+def _category_counts(categories: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for c in categories:
+        out[c] = out.get(c, 0) + 1
+    return out
+
+
+def _folder_fields(levels) -> dict:
+    """What the JSON says about a folder suite: the folder, each level's file, and the files left out."""
+    return {
+        "levels_dir": levels.source,
+        "levels": [{"file": n, "category": c, "format": f, "skipped_entity_types": t}
+                   for n, c, f, t in zip(levels.names, levels.categories, levels.formats,
+                                         levels.skipped_entity_types, strict=True)],
+        "skipped": list(levels.skipped),
+    }
+
+
 def run(cfg: DictConfig) -> dict:
     import torch
 
     from imitation_pipeline.evaluation.runner import play_levels, summarise
     from imitation_pipeline.rl.envs import env_spec
-    from imitation_pipeline.rl.levels import level_set
+    from imitation_pipeline.rl.levels import suite_levels
 
     torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
     e = cfg.evaluate
@@ -97,7 +119,9 @@ def run(cfg: DictConfig) -> dict:
     note = _arch_override_note(cfg, str(ckpt["arch"].get("name")))
     if note:
         log.warning(f"warning: {note}")
-    levels = level_set(cfg.suites, str(e.suite))
+    levels_dir = e.get("levels_dir")
+    levels = suite_levels(cfg.suites, str(e.suite), levels_dir, "evaluate.levels_dir")
+    suite_name = f"folder {levels_dir}" if levels_dir else f"{e.suite} suite"
     run_cfg = OmegaConf.merge(cfg, {"arch": {"modalities": ckpt["arch"]["modalities"]}})
     spec = env_spec(run_cfg, levels.maps, levels.names, int(e.max_episode_frames))
     trained_env = ckpt["provenance"].get("env")
@@ -120,8 +144,10 @@ def run(cfg: DictConfig) -> dict:
         "seed": prov.get("seed"),
         "eval_log": prov.get("eval_log"),
         "timesteps": prov.get("timesteps"),
-        "suite": str(e.suite),
-        "suite_counts": OmegaConf.to_container(cfg.suites[str(e.suite)], resolve=True),
+        "suite": "folder" if levels_dir else str(e.suite),
+        "suite_counts": (_category_counts(levels.categories) if levels_dir
+                         else OmegaConf.to_container(cfg.suites[str(e.suite)], resolve=True)),
+        **(_folder_fields(levels) if levels_dir else {}),
         "episodes_per_level": int(e.episodes),
         "deterministic": bool(e.deterministic),
         "env": {"frame_skip": spec.frame_skip, "max_frames": spec.max_frames,
@@ -131,7 +157,7 @@ def run(cfg: DictConfig) -> dict:
         "episodes": records,
     }
     out = write_json_atomic(e.output, result)
-    log.info(f"evaluate {ckpt['stage']} checkpoint on the {e.suite} suite ({len(levels)} levels): "
+    log.info(f"evaluate {ckpt['stage']} checkpoint on the {suite_name} ({len(levels)} levels): "
           f"macro success {summary['macro']['success_rate']:.3f}")
     for cat, s in summary["per_category"].items():
         log.info(f"  {cat:<12} success {s['success_rate']:.2f}  return {s['mean_return']:+.3f}  "
