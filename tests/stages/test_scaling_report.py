@@ -100,3 +100,21 @@ def test_arms_reads_an_npp_dagger_summary(tmp_path):
     ev = arms.as_evaluation({"seed": 4, "final_eval": {"episodes": eps, "success_rate": 1 / 3}})
     assert ev["per_category"] == {"medium": {"success_rate": 0.0}, "simple": {"success_rate": 0.5}}
     assert ev["macro"]["success_rate"] == 0.25 and ev["seed"] == 4 and len(ev["episodes"]) == 3
+
+
+def test_planner_ceiling_on_a_folder(tmp_path, capsys):
+    from npp_sim.levelgen import generate_level
+
+    from imitation_pipeline.evaluation import planner_ceiling
+
+    d = tmp_path / "maps"
+    (d / "easy").mkdir(parents=True)
+    (d / "easy" / "a").write_bytes(generate_level("very_simple", 100000000).map_data)
+    (d / "junk.txt").write_text("not a map")
+    out = tmp_path / "planner.json"
+    assert planner_ceiling.main([str(d), "--out", str(out), "--max-nodes", "2000"]) == 0
+    rep = json.loads(out.read_text())
+    assert rep["per_category"] == {"easy": {"success_rate": 1.0, "levels": 1}}
+    assert rep["episodes"][0]["success"] and rep["skipped"][0]["file"] == "junk.txt"
+    assert planner_ceiling.main([str(tmp_path / "nope"), "--out", str(out)]) == 2
+    assert "not a directory" in capsys.readouterr().err
