@@ -76,3 +76,22 @@ def cli(args: list[str], cwd: Path, cache: Path | None = None, timeout: int = 60
         env["IMITATION_PIPELINE_CACHE"] = str(cache)
     return subprocess.run([sys.executable, "-m", "imitation_pipeline", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+TINY_ARCH = {"name": "simple_cnn", "features_dim": 32, "net_arch_pi": [16], "net_arch_vf": [16], "activation": "relu",
+             "modalities": ["player_frame", "game_state"], "channels": [8, 8, 8], "state_hidden": 16}
+
+
+def tiny_checkpoint(path: Path) -> Path:
+    """An untrained tiny simple_cnn policy saved as a finetune checkpoint of the project schema."""
+    from gymnasium import spaces
+    from npp_sim.observation_spec import observation_space
+
+    from imitation_pipeline.checkpoint import save_checkpoint
+    from imitation_pipeline.policies import build_policy
+
+    space = observation_space(TINY_ARCH["modalities"])
+    policy = build_policy(TINY_ARCH, space, spaces.Discrete(6))
+    return save_checkpoint(path, policy_state_dict=policy.state_dict(), arch=TINY_ARCH, observation_space=space,
+                           action_space=spaces.Discrete(6), stage="finetune", metrics={},
+                           provenance={"dataset_hash": None, "git_revision": "x", "seed": 0})

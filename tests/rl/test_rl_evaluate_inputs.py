@@ -6,29 +6,14 @@ import os
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
-from gymnasium import spaces
+from rl_support import tiny_checkpoint
 
-from imitation_pipeline.checkpoint import save_checkpoint
 from imitation_pipeline.errors import CheckpointError
 from imitation_pipeline.stages.evaluate import load_policy
 
-ARCH = {"name": "simple_cnn", "features_dim": 32, "net_arch_pi": [16], "net_arch_vf": [16], "activation": "relu",
-        "modalities": ["player_frame", "game_state"], "channels": [8, 8, 8], "state_hidden": 16}
-
-
-def _checkpoint(path: Path) -> Path:
-    from npp_sim.observation_spec import observation_space
-
-    from imitation_pipeline.policies import build_policy
-
-    space = observation_space(ARCH["modalities"])
-    policy = build_policy(ARCH, space, spaces.Discrete(6))
-    return save_checkpoint(path, policy_state_dict=policy.state_dict(), arch=ARCH, observation_space=space,
-                           action_space=spaces.Discrete(6), stage="finetune", metrics={},
-                           provenance={"dataset_hash": None, "git_revision": "x", "seed": 0})
+_checkpoint = tiny_checkpoint
 
 
 def test_sb3_zip_points_to_the_pt_beside_it(tmp_path) -> None:
