@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from npp_sim.planner.rollout import copy_state, run_macro
+
 
 def _run(state, statics, hor: int, jump: int, frames: int) -> int:
-    from npp_sim.planner.rollout import run_macro
-
     return int(run_macro(state, statics, np.full(frames, hor, np.int64), np.full(frames, jump, np.int64)))
 
 
@@ -39,7 +39,6 @@ def canonical_inputs(map_data: bytes, inputs: np.ndarray, frame_skip: int,
     Blocks are visited from the last to the first, so a run of held jumps that change nothing is
     cleared as a whole (visiting forwards, every block but the run's last would be followed by a
     held jump, which clearing it would turn into a fresh press)."""
-    from npp_sim.planner.rollout import copy_state
     from npp_sim.simulator import Simulator
 
     k = int(frame_skip)

@@ -43,17 +43,10 @@ DEFAULT_LEVEL_COUNTS = {"very_simple": 8, "simple": 8, "medium": 4, "complex": 2
 
 def default_levels(counts: Mapping[str, int] | None = None) -> tuple[list[bytes], list[str]]:
     """``(maps, names)`` of the default level set: train-suite levels ``0..n-1`` of each category."""
-    from npp_sim.levelgen import CATEGORIES, SUITE_BASE_SEEDS, generate_level
-    from npp_sim.levelgen.suite import CATEGORY_INDEX, CATEGORY_STRIDE
+    from npp_sim.levelgen.suite import build_named_suite
 
-    counts = dict(DEFAULT_LEVEL_COUNTS if counts is None else counts)
-    maps, names = [], []
-    for cat in CATEGORIES:
-        for i in range(int(counts.get(cat, 0))):
-            level = generate_level(cat, SUITE_BASE_SEEDS["train"] + CATEGORY_INDEX[cat] * CATEGORY_STRIDE + i)
-            maps.append(level.map_data)
-            names.append(f"{cat}/{level.level_id}")
-    return maps, names
+    levels = build_named_suite("train", dict(DEFAULT_LEVEL_COUNTS if counts is None else counts))
+    return [lv.map_data for lv in levels], [f"{lv.category}/{lv.level_id}" for lv in levels]
 
 
 def env_from_maps_hex(maps_hex: Sequence[str], **kwargs) -> NppEnv:

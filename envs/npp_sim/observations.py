@@ -46,6 +46,7 @@ from npp_sim.layout import (
     N_Y,
     N_YS,
 )
+from npp_sim.planner.field import CELL as FIELD_CELL
 from npp_sim.render import STYLE, StaticLayers, global_view_into, player_frame_into
 
 WORLD_W, WORLD_H = 1056.0, 600.0
@@ -120,27 +121,44 @@ def _clip(v):
             v[i] = -FEATURE_BOUND
 
 
+def objective_rows(entity_type: np.ndarray, entity_int: np.ndarray) -> tuple[int, int]:
+    """Entity rows of the exit switch (the last one) and of its exit door (-1 when absent)."""
+    switches = np.flatnonzero(entity_type == 4)
+    switch_row = int(switches[-1]) if switches.size else -1
+    exit_row = int(entity_int[switch_row, E_LINK]) if switch_row >= 0 else -1
+    if exit_row < 0 or exit_row >= len(entity_type) or entity_type[exit_row] != 3:
+        doors = np.flatnonzero(entity_type == 3)
+        exit_row = int(doors[-1]) if doors.size else -1
+    return switch_row, exit_row
+
+
 def path_fields(tiles, entity_float, entity_int, switch_row: int, exit_row: int) -> np.ndarray:
-    """(2, GH, GW) geodesic cost fields to the exit switch and to the exit door (INF where unreachable;
-    a missing switch or door gives an all-INF field)."""
-    from npp_sim.planner.field import GRID_H, GRID_W, INF, DistanceField
+    """(2, GH, GW) geodesic cost fields to the exit switch and to the exit door (``INF`` where
+    unreachable, as :mod:`npp_sim.planner.field` computes them; a missing switch or door gives an
+    all-INF field). Mines cost extra to pass near, as for the planner."""
+    from npp_sim.planner.field import (
+        DOOR_GOAL_R,
+        GRID_H,
+        GRID_W,
+        INF,
+        MINE_TYPES,
+        SWITCH_GOAL_R,
+        DistanceField,
+    )
 
     types = entity_int[:, E_TYPE]
-    mines = np.flatnonzero(np.isin(types, _PATH_MINE_TYPES))
+    mines = np.flatnonzero(np.isin(types, MINE_TYPES))
     mine_xy = np.stack([entity_float[mines, EF_X], entity_float[mines, EF_Y]], axis=1) if mines.size else None
     field = DistanceField(tiles, mine_xy)
     out = np.full((2, GRID_H, GRID_W), INF)
-    for k, (row, radius) in enumerate(((switch_row, _SWITCH_GOAL_R), (exit_row, _DOOR_GOAL_R))):
+    for k, (row, radius) in enumerate(((switch_row, SWITCH_GOAL_R), (exit_row, DOOR_GOAL_R))):
         if row >= 0:
             out[k] = field.to(float(entity_float[row, EF_X]), float(entity_float[row, EF_Y]), radius)
     return out
 
 
-_PATH_MINE_TYPES = (1, 21)  # as the planner: mines and toggle mines cost extra to pass near
-_SWITCH_GOAL_R = 14.0  # switch r 6 + ninja r 10, minus slack (as the planner)
-_DOOR_GOAL_R = 18.0  # exit door r 12 + ninja r 10, minus slack
-_FIELD_CELL = 6  # npp_sim.planner.field.CELL
-_UNREACHABLE = 1e17
+#: field values at or above this are unreachable (planner.field marks them INF = 1e18)
+UNREACHABLE = 1e17
 
 
 @njit(cache=True, nogil=True)
@@ -151,10 +169,10 @@ def _fill_path(field, x, y, out):
     gw = field.shape[1]
     if gh == 0:
         return
-    cx = min(max(int(x // _FIELD_CELL), 0), gw - 1)
-    cy = min(max(int(y // _FIELD_CELL), 0), gh - 1)
+    cx = min(max(int(x // FIELD_CELL), 0), gw - 1)
+    cy = min(max(int(y // FIELD_CELL), 0), gh - 1)
     d0 = field[cy, cx]
-    if d0 >= _UNREACHABLE:
+    if d0 >= UNREACHABLE:
         out[0] = 0.0
         out[1] = 0.0
         out[2] = FEATURE_BOUND
@@ -175,8 +193,8 @@ def _fill_path(field, x, y, out):
             break
         cy = by
         cx = bx
-    out[0] = ((cx + 0.5) * _FIELD_CELL - x) / spec.PATH_OFFSET_PX
-    out[1] = ((cy + 0.5) * _FIELD_CELL - y) / spec.PATH_OFFSET_PX
+    out[0] = ((cx + 0.5) * FIELD_CELL - x) / spec.PATH_OFFSET_PX
+    out[1] = ((cy + 0.5) * FIELD_CELL - y) / spec.PATH_OFFSET_PX
     out[2] = d0 / spec.PATH_DISTANCE_PX
 
 
@@ -377,14 +395,8 @@ class ObservationBuilder:
         level = sim.level
         if self._ctx is not None and self._ctx_level is level:
             return self._ctx
-        types = sim.entity_type
         ei = sim.entity_int
-        switches = np.flatnonzero(types == 4)
-        switch_row = int(switches[-1]) if switches.size else -1
-        exit_row = int(ei[switch_row, E_LINK]) if switch_row >= 0 else -1
-        if exit_row < 0 or exit_row >= len(types) or types[exit_row] != 3:
-            doors = np.flatnonzero(types == 3)
-            exit_row = int(doors[-1]) if doors.size else -1
+        switch_row, exit_row = objective_rows(sim.entity_type, ei)
         needs_layers = any(m in self.modalities for m in ("player_frame", "global_view", "graph"))
         layers = StaticLayers(level.inner_tiles) if needs_layers else None
         if "graph" in self.modalities:

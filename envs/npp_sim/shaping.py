@@ -18,11 +18,10 @@ the sparse return can be logged apart from the shaped one; success stays the met
 from __future__ import annotations
 
 import gymnasium as gym
-import numpy as np
 
-from npp_sim.layout import E_ACTIVE, E_LINK, E_TYPE, EF_X, EF_Y
-
-_UNREACHABLE = 1e17
+from npp_sim.layout import E_ACTIVE, EF_X, EF_Y
+from npp_sim.observations import UNREACHABLE, objective_rows, path_fields
+from npp_sim.planner.field import lookup
 
 
 class PathShaping(gym.Wrapper):
@@ -39,19 +38,12 @@ class PathShaping(gym.Wrapper):
     def _level_fields(self, sim):
         key = id(sim.level)
         if key not in self._fields:
-            from npp_sim.observations import path_fields
-
-            types, ei, ef = sim.entity_type, sim.entity_int, sim.entity_float
-            switches = np.flatnonzero(types == 4)
-            sw = int(switches[-1]) if switches.size else -1
-            door = int(ei[sw, E_LINK]) if sw >= 0 else -1
-            if door < 0 or door >= len(types) or ei[door, E_TYPE] != 3:
-                doors = np.flatnonzero(types == 3)
-                door = int(doors[-1]) if doors.size else -1
-            fields = path_fields(sim.level.tiles, ef, ei, sw, door)
+            ei, ef = sim.entity_int, sim.entity_float
+            sw, door = objective_rows(sim.entity_type, ei)
             ok = sw >= 0 and door >= 0
-            sw_to_door = _lookup(fields[1], ef[sw, EF_X], ef[sw, EF_Y]) if ok else _UNREACHABLE
-            self._fields[key] = (fields, sw, sw_to_door) if ok and sw_to_door < _UNREACHABLE else None
+            fields = path_fields(sim.level.tiles, ef, ei, sw, door) if ok else None
+            sw_to_door = lookup(fields[1], ef[sw, EF_X], ef[sw, EF_Y]) if ok else UNREACHABLE
+            self._fields[key] = (fields, sw, sw_to_door) if sw_to_door < UNREACHABLE else None
         return self._fields[key]
 
     def potential(self) -> float:
@@ -65,10 +57,10 @@ class PathShaping(gym.Wrapper):
         fields, sw, sw_to_door = lv
         x, y = sim.ninja_x, sim.ninja_y
         if sim.entity_int[sw, E_ACTIVE] == 0:  # switch activated (as Simulator.switch_activated)
-            d = _lookup(fields[1], x, y)
+            d = lookup(fields[1], x, y)
         else:
-            d = _lookup(fields[0], x, y) + sw_to_door
-        if not d < _UNREACHABLE:
+            d = lookup(fields[0], x, y) + sw_to_door
+        if not d < UNREACHABLE:
             return 0.0
         return -d / self.distance_px
 
@@ -85,10 +77,3 @@ class PathShaping(gym.Wrapper):
         info = {**info, "shaping_reward": float(shaping), "sparse_reward": float(reward)}
         return obs, float(reward + shaping), terminated, truncated, info
 
-
-def _lookup(field: np.ndarray, x: float, y: float) -> float:
-    from npp_sim.planner.field import CELL
-
-    gx = min(max(int(x // CELL), 0), field.shape[1] - 1)
-    gy = min(max(int(y // CELL), 0), field.shape[0] - 1)
-    return float(field[gy, gx])

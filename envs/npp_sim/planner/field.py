@@ -31,6 +31,9 @@ INF = 1e18
 
 # entity types that kill on contact and stay put (mines, toggle mines)
 MINE_TYPES = (1, 21)
+# goal discs: the ninja touches the target within these radii (planner goals, observation route features)
+SWITCH_GOAL_R = 14.0  # switch r 6 + ninja r 10, minus slack
+DOOR_GOAL_R = 18.0  # exit door r 12 + ninja r 10, minus slack
 MINE_DANGER_PX = 15.0  # mine radius 4 + ninja radius 10 + slack
 MINE_NEAR_PX = 26.0
 MINE_DANGER_COST = 60.0  # px of extra cost to enter a cell where the ninja would touch a mine

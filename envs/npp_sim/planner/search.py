@@ -52,7 +52,7 @@ from npp_sim.layout import (
     N_Y,
 )
 
-from .field import CELL, DistanceField
+from .field import CELL, DOOR_GOAL_R, MINE_TYPES, SWITCH_GOAL_R, DistanceField
 from .rollout import (
     F_H,
     O_FRAMES,
@@ -68,9 +68,6 @@ from .rollout import (
 ST_DEAD, ST_DYING, ST_WON = 6, 7, 8
 MOVER_TYPES = (14, 17, 20, 25, 26, 28)
 SIGNATURE_TYPES = (1, 4, 6, 8, 21)  # entities whose activation/toggle state changes the problem
-MINE_TYPES = (1, 21)
-SWITCH_GOAL_R = 14.0  # switch r 6 + ninja r 10, minus slack
-DOOR_GOAL_R = 18.0  # exit door r 12 + ninja r 10, minus slack
 
 
 @dataclass(frozen=True)
