@@ -26,6 +26,7 @@ BAD = [
     ("generate.workers=0", "generate.workers=0: must be >= 1"),
     ("env.lr_rule=right_wins", "env.lr_rule=right_wins: must be one of cancel, left_wins"),
     ("compare.confidence=1.5", "compare.confidence=1.5: must be in (0, 1)"),
+    ("compare.bootstrap_reps=5", "compare.bootstrap_reps=5: must be >= 100"),
     ("suites.test.simple=-1", "suites.test.simple=-1: must be an integer >= 0"),
     ("dagger.beta_schedule=cosine", "dagger.beta_schedule=cosine: must be one of constant, linear, exponential"),
 ]

@@ -120,7 +120,10 @@ class CompareConfig:
     pretrained: list[str] = field(default_factory=list)  # evaluation JSONs of finetune checkpoints
     baseline: list[str] = field(default_factory=list)  # evaluation JSONs of baseline checkpoints
     bc: str | None = None  # optional: evaluation JSON of the BC checkpoint (reference bar)
-    confidence: float = 0.95  # Student-t interval over seeds
+    confidence: float = 0.95  # of every interval: Student-t over seeds, and the stratified bootstrap ones
+    # IQM and stratified-bootstrap intervals (rliable's definitions, evaluation/stats.py): resamples, RNG seed
+    bootstrap_reps: int = 10_000
+    bootstrap_seed: int = 0
     output: str = "${run_dir}/compare.json"
     plots_dir: str = "${run_dir}"
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imitation_pipeline.evaluation.scaling import bootstrap_macro
+from imitation_pipeline.evaluation.stats import bootstrap_macro
 
 
 def as_evaluation(doc: dict) -> dict:

@@ -22,31 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-def bootstrap_macro(runs: list[list[dict]], reps: int = 2000, seed: int = 0,
-                    confidence: float = 0.95) -> tuple[float, float] | None:
-    """Percentile interval of the macro success (mean over categories of the mean over levels),
-    resampling runs (seeds) and, inside each run, the episodes of each category. None for one run."""
-    if len(runs) < 2:
-        return None
-    rng = np.random.default_rng(seed)
-    cats = sorted({e["category"] for r in runs for e in r})
-    per_run = [{c: np.array([float(e["success"]) for e in r if e["category"] == c]) for c in cats} for r in runs]
-    stats = np.empty(reps)
-    for b in range(reps):
-        picks = rng.integers(len(runs), size=len(runs))
-        cat_means = []
-        for c in cats:
-            vals = []
-            for i in picks:
-                x = per_run[i][c]
-                if len(x):
-                    vals.append(x[rng.integers(len(x), size=len(x))].mean())
-            if vals:
-                cat_means.append(np.mean(vals))
-        stats[b] = np.mean(cat_means)
-    lo, hi = np.quantile(stats, [(1 - confidence) / 2, (1 + confidence) / 2])
-    return float(lo), float(hi)
+from imitation_pipeline.evaluation.stats import bootstrap_macro
 
 
 def collect(paths: list[Path]) -> list[dict]:
