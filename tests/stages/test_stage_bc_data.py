@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import pytest
 
@@ -70,12 +71,15 @@ def test_rollout_env_observes_like_the_shards_and_cuts_at_rollout_max_frames():
     from npp_sim.observation_spec import GAME_STATE_FIELDS
     from omegaconf import OmegaConf
 
-    from imitation_pipeline.stages.bc import make_env_factory
+    from imitation_pipeline.stages.bc import rollout_spec
 
-    cfg = OmegaConf.create({"env": {"frame_skip": 4, "max_frames": 20000,
-                                    "reward": {"win": 1.0, "death": -0.5, "switch": 0.1, "time_penalty": 0.0}}})
+    cfg = OmegaConf.create({"env": {"frame_skip": 4, "max_frames": 20000, "reward_shaping": "path_distance",
+                                    "reward": {"win": 1.0, "death": -0.5, "switch": 0.1, "time_penalty": 0.0}},
+                            "arch": {"modalities": ["player_frame", "game_state"]}})
     lvl = generate_level("very_simple", 100000000)
-    env = make_env_factory(cfg, ["game_state"], 40)([lvl.map_data], ["a"])
+    spec = rollout_spec(cfg, ["game_state"], 40)
+    assert spec.shaping == "none" and rollout_spec(cfg, ["game_state"], 10**6).max_episode_steps == 20000 // 4
+    env = replace(spec, maps=[lvl.map_data], names=["a"])()
     obs, _ = env.reset(options={"level_index": 0})
     t = GAME_STATE_FIELDS.index("time_remaining")
     steps, done = 0, False

@@ -55,6 +55,10 @@ class BCConfig:
     rollout_levels: int = 4  # held-out levels: the maps of validation replays
     rollout_train_levels: int = 4  # training levels (maps of training replays): can the policy imitate?
     rollout_max_frames: int = 2000
+    # rollouts are spaced out (every k x rollout_every_n_epochs epochs, the last epoch always) when a round
+    # would take more than this share of the time (measured at the first round); 0 = never spaced out.
+    # Not applied when bc.monitor is a rollout metric.
+    rollout_max_share: float = 0.2
     # after training, evaluate the best checkpoint on this suite (test | eval | train, see `suites`) into
     # <run_dir>/evaluation.json, as stage=evaluate does; null = no evaluation
     evaluate_suite: str | None = None

@@ -21,6 +21,12 @@ class TrainerConfig:
     log_every_n_steps: int = 10
     deterministic: bool = True
     enable_progress_bar: bool = True
+    # Throughput knobs (trainer=gpu sets the GPU values; README "Throughput / GPU"):
+    benchmark: bool = False  # cudnn.benchmark (autotuned convolutions; needs deterministic=false to pay)
+    batch_scale: int = 1  # stage=bc trains with batches of bc.batch_size x batch_scale ...
+    lr_scaling: str = "sqrt"  # ... and bc.lr x sqrt(batch_scale) (sqrt | linear | none)
+    channels_last: bool = False  # NHWC convolution weights on a GPU (pays under AMP on tensor cores)
+    data_on_device: str = "auto"  # auto (on a GPU when the data takes <= half its free memory) | always | never
 
 
 @dataclass

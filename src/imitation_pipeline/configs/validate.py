@@ -33,6 +33,10 @@ def unit(v) -> str | None:
     return None if _num(v) and 0 <= v <= 1 else "must be in [0, 1]"
 
 
+def half_open_unit(v) -> str | None:
+    return None if _num(v) and 0 <= v < 1 else "must be in [0, 1)"
+
+
 def open_unit(v) -> str | None:
     return None if _num(v) and 0 < v < 1 else "must be in (0, 1)"
 
@@ -84,7 +88,8 @@ RULES: dict[str, Check] = {
     "trainer.precision": one_of("32-true", "32", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"),
     "trainer.max_epochs": either(-1, at_least(1)), "trainer.max_steps": either(-1, at_least(1)),
     "trainer.limit_train_batches": positive, "trainer.limit_val_batches": at_least(0),
-    "trainer.log_every_n_steps": at_least(1),
+    "trainer.log_every_n_steps": at_least(1), "trainer.batch_scale": at_least(1),
+    "trainer.lr_scaling": one_of("sqrt", "linear", "none"), "trainer.data_on_device": one_of("auto", "always", "never"),
     # stages
     "verify.lr_rule": one_of(*LR_RULES), "verify.max_frames": at_least(0),
     "generate.stride": at_least(1), "generate.lr_rule": one_of(*LR_RULES), "generate.max_frames": at_least(1),
@@ -96,6 +101,7 @@ RULES: dict[str, Check] = {
                          "rollout/length", "rollout/milestones", "rollout/train_success_rate"),
     "bc.early_stopping_patience": at_least(0), "bc.rollout_every_n_epochs": at_least(0),
     "bc.rollout_levels": at_least(0), "bc.rollout_train_levels": at_least(0), "bc.rollout_max_frames": at_least(1),
+    "bc.rollout_max_share": half_open_unit,
     "bc.evaluate_suite": one_of(None, *SUITES), "bc.td_weight": at_least(0), "bc.gamma": unit,
     "bc.target_update_every": at_least(1), "bc.td_batch_size": at_least(0),
     "export.lr_rule": one_of(*LR_RULES),

@@ -44,19 +44,27 @@ class DemoArrays:
                           self.category[idx], self.frame[idx], self.replays, self.categories)
 
 
-def load_demo_arrays(manifest_path: str | Path, keys: Sequence[str]) -> DemoArrays:
-    manifest = load_manifest(manifest_path)
-    shard_dir = Path(manifest_path).parent
-    records = manifest["shards"]
+def manifest_records(manifest_path: str | Path) -> list[dict]:
+    records = load_manifest(manifest_path)["shards"]
     if not records:
         raise DatasetError(f"{manifest_path}: no usable replays (all were left out: see 'excluded')")
+    return records
+
+
+def load_demo_arrays(manifest_path: str | Path, keys: Sequence[str], only: Sequence[int] | None = None) -> DemoArrays:
+    """The samples of every replay of the manifest, or of the replays ``only`` (indices into its
+    records, read in file order); ``replays`` and ``categories`` always cover the whole manifest, so
+    ``replay`` and ``category`` mean the same whichever replays were read."""
+    shard_dir = Path(manifest_path).parent
+    records = manifest_records(manifest_path)
     categories = sorted({r["category"] for r in records})
-    parts = [read_shard(shard_dir / r["shard"], keys=list(keys)) for r in records]
+    ids = range(len(records)) if only is None else sorted(set(only))
+    parts = [read_shard(shard_dir / records[i]["shard"], keys=list(keys)) for i in ids]
     obs = {k: np.concatenate([p.obs[k] for p in parts]) for k in keys}
     actions = np.concatenate([p.actions for p in parts]).astype(np.int64)
-    replay = np.concatenate([np.full(len(p), i, np.int32) for i, p in enumerate(parts)])
-    category = np.concatenate([np.full(len(p), categories.index(r["category"]), np.int32)
-                               for p, r in zip(parts, records, strict=True)])
+    replay = np.concatenate([np.full(len(p), i, np.int32) for i, p in zip(ids, parts, strict=True)])
+    category = np.concatenate([np.full(len(p), categories.index(records[i]["category"]), np.int32)
+                               for i, p in zip(ids, parts, strict=True)])
     frame = np.concatenate([p.frames for p in parts]).astype(np.int32)
     return DemoArrays(obs, actions, replay, category, frame, records, categories)
 
@@ -116,10 +124,16 @@ class BatchSampler:
 
     The order of an epoch depends only on (seed, epoch). Lightning calls :meth:`set_epoch` with the
     trainer's epoch before every epoch, so a resumed run shuffles exactly like an uninterrupted one;
-    without Lightning the epoch counts up by itself (and is part of :meth:`state_dict`)."""
+    without Lightning the epoch counts up by itself (and is part of :meth:`state_dict`).
 
-    def __init__(self, n: int, batch_size: int, shuffle: bool, seed: int, drop_last: bool = False):
+    Under DDP (``world`` processes) every rank cuts the same order into the same batches and takes
+    every ``world``-th one from its ``rank`` on; ranks with one batch fewer repeat the epoch's first
+    ones, so all ranks step equally often (Lightning's DistributedSampler is not used)."""
+
+    def __init__(self, n: int, batch_size: int, shuffle: bool, seed: int, drop_last: bool = False,
+                 rank: int = 0, world: int = 1):
         self.n, self.batch_size, self.shuffle, self.seed, self.drop_last = n, batch_size, shuffle, seed, drop_last
+        self.rank, self.world = int(rank), max(int(world), 1)
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -137,25 +151,42 @@ class BatchSampler:
             order = np.random.default_rng((self.seed, self.epoch)).permutation(self.n)
             self.epoch += 1
         stop = self.n - self.batch_size + 1 if self.drop_last else self.n
-        for start in range(0, max(stop, 0), self.batch_size):
+        starts = range(0, max(stop, 0), self.batch_size)
+        if self.world > 1:
+            starts = [starts[(self.rank + i * self.world) % len(starts)] for i in range(len(self))] if starts else []
+        for start in starts:
             yield order[start:start + self.batch_size]
 
     def __len__(self) -> int:
-        return self.n // self.batch_size if self.drop_last else -(-self.n // self.batch_size)
+        batches = self.n // self.batch_size if self.drop_last else -(-self.n // self.batch_size)
+        return -(-batches // self.world)
 
 
 class ArrayBatches(torch.utils.data.Dataset):
-    """``dataset[index_array]`` -> a whole batch as tensors (obs dict, actions, category)."""
+    """``dataset[index_array]`` -> a whole batch as tensors (obs dict, actions, category).
 
-    def __init__(self, arrays: DemoArrays):
-        self.arrays = arrays
+    With a ``device`` the arrays are copied there once and every batch is gathered on it (no
+    per-batch transfer); without one a batch is a fancy-index of the numpy arrays."""
+
+    def __init__(self, arrays: DemoArrays, device: torch.device | None = None):
+        self.arrays, self.device = arrays, device
+        self.tensors = None if device is None else {
+            "obs": {k: torch.from_numpy(v).to(device) for k, v in arrays.obs.items()},
+            "actions": torch.from_numpy(arrays.actions).to(device),
+            "category": torch.from_numpy(arrays.category.astype(np.int64)).to(device),
+        }
 
     def __len__(self) -> int:
         return len(self.arrays)
 
     def __getitem__(self, idx: np.ndarray) -> dict:
-        a = self.arrays
         idx = np.sort(idx)  # sequential reads of the large arrays
+        if self.tensors is not None:
+            i = torch.from_numpy(idx).to(self.device)
+            t = self.tensors
+            return {"obs": {k: v.index_select(0, i) for k, v in t["obs"].items()},
+                    "actions": t["actions"].index_select(0, i), "category": t["category"].index_select(0, i)}
+        a = self.arrays
         return {
             "obs": {k: torch.from_numpy(v[idx]) for k, v in a.obs.items()},
             "actions": torch.from_numpy(a.actions[idx]),
@@ -163,18 +194,59 @@ class ArrayBatches(torch.utils.data.Dataset):
         }
 
 
+def arrays_nbytes(arrays: DemoArrays | None) -> int:
+    if arrays is None:
+        return 0
+    return sum(v.nbytes for v in arrays.obs.values()) + arrays.actions.nbytes + 8 * len(arrays)
+
+
+def data_device(device: torch.device | None, mode: str, nbytes: int, free_bytes: int | None = None) -> torch.device | None:
+    """Where the batches are gathered: ``device`` when the arrays go there, else None (host memory).
+
+    ``mode``: ``never``; ``always`` (any accelerator); ``auto`` (a CUDA device, when the arrays take
+    at most half of its free memory: ``free_bytes``, read from the device when not given)."""
+    if mode not in ("auto", "always", "never"):
+        raise ValueError(f"data_on_device must be auto, always or never, got {mode!r}")
+    if device is None or device.type == "cpu" or mode == "never":
+        return None
+    if mode == "always":
+        return device
+    if device.type != "cuda":
+        return None
+    if free_bytes is None:
+        free_bytes = torch.cuda.mem_get_info(device)[0]
+    return device if nbytes <= free_bytes // 2 else None
+
+
 class ArrayDataModule(L.LightningDataModule):
     """Loaders over in-memory :class:`DemoArrays` splits (``self.train``, ``self.val``): one fancy-indexed
-    batch per step (:class:`BatchSampler` + :class:`ArrayBatches`), shuffled by ``split_seed`` for training."""
+    batch per step (:class:`BatchSampler` + :class:`ArrayBatches`), shuffled by ``split_seed`` for training.
+
+    Under a trainer on a GPU the splits go to the device once when they fit (``data_on_device``, see
+    :func:`data_device`); otherwise batches are gathered in pinned host memory (asynchronous copies).
+    Under DDP each rank reads its own share of the batches (:class:`BatchSampler`)."""
 
     train: DemoArrays
     val: DemoArrays | None
     batch_size: int
     split_seed: int
+    data_on_device: str = "auto"  # auto | always | never
+
+    def _placement(self) -> tuple[torch.device | None, int, int]:
+        """(device the trainer runs on, rank, world size); (None, 0, 1) without a trainer."""
+        trainer = getattr(self, "trainer", None)
+        if trainer is None:
+            return None, 0, 1
+        return trainer.strategy.root_device, int(trainer.global_rank), int(trainer.world_size)
 
     def _loader(self, arrays: DemoArrays, shuffle: bool) -> torch.utils.data.DataLoader:
-        sampler = BatchSampler(len(arrays), self.batch_size, shuffle, self.split_seed)
-        return torch.utils.data.DataLoader(ArrayBatches(arrays), sampler=sampler, batch_size=None, num_workers=0)
+        device, rank, world = self._placement()
+        nbytes = arrays_nbytes(self.train) + arrays_nbytes(self.val)
+        on = data_device(device, self.data_on_device, nbytes)
+        sampler = BatchSampler(len(arrays), self.batch_size, shuffle, self.split_seed, rank=rank, world=world)
+        pin = on is None and device is not None and device.type == "cuda"
+        return torch.utils.data.DataLoader(ArrayBatches(arrays, on), sampler=sampler, batch_size=None, num_workers=0,
+                                           pin_memory=pin)
 
     def train_dataloader(self):
         return self._loader(self.train, shuffle=True)
@@ -213,15 +285,17 @@ class NppDemoDataModule(ArrayDataModule):
             self.prepare_data()
         from npp_sim.observation_spec import observation_keys
 
-        arrays = load_demo_arrays(self.manifest_path, observation_keys(self.obs_config.modalities))
-        pool = stratified_sample(arrays.replays, self.max_levels, self.split_seed)
-        tr, va = split_replays([arrays.replays[i] for i in pool], self.val_fraction, self.split_seed, self.split_by)
+        records = manifest_records(self.manifest_path)
+        pool = stratified_sample(records, self.max_levels, self.split_seed)
+        tr, va = split_replays([records[i] for i in pool], self.val_fraction, self.split_seed, self.split_by)
         train_ids, val_ids = [pool[i] for i in tr], [pool[i] for i in va]
-        self.all = arrays
-        self.train = arrays.select(train_ids)
-        self.val = arrays.select(val_ids) if val_ids else None
-        self.train_replays = [arrays.replays[i] for i in train_ids]
-        self.val_replays = [arrays.replays[i] for i in val_ids]
+        # only the replays of the sample are read, each split straight into its own arrays
+        keys = observation_keys(self.obs_config.modalities)
+        self.train = load_demo_arrays(self.manifest_path, keys, train_ids)
+        self.val = load_demo_arrays(self.manifest_path, keys, val_ids) if val_ids else None
+        self.categories = self.train.categories  # of the whole manifest
+        self.train_replays = [records[i] for i in train_ids]
+        self.val_replays = [records[i] for i in val_ids]
 
     def action_counts(self) -> np.ndarray:
         return np.bincount(self.train.actions, minlength=6)

@@ -97,20 +97,16 @@ def rollout_levels(dm, limit: int, split: str = "val") -> tuple[list[bytes], lis
     return levels, names
 
 
-def make_env_factory(cfg: DictConfig, modalities: list[str], max_frames: int):
-    """Rollout envs: observations exactly as the shards were made (``env.max_frames`` sets the
-    time-remaining feature), episodes cut after ``max_frames`` frames by a TimeLimit."""
-    def make(levels, names):
-        from gymnasium.wrappers import TimeLimit
-        from npp_sim.env import NppEnv
+def rollout_spec(cfg: DictConfig, modalities: list[str], max_frames: int):
+    """The rollout env without maps (the callback adds them): observations exactly as the shards were
+    made (``env.max_frames`` sets the time-remaining feature), episodes cut after ``max_frames``
+    frames (at most ``env.max_frames``) by a TimeLimit, the env's reward without shaping."""
+    from dataclasses import replace
 
-        skip = int(cfg.env.frame_skip)
-        env = NppEnv(levels=levels, level_names=names, observation=modalities, frame_skip=skip,
-                     max_frames=int(cfg.env.max_frames),
-                     reward=OmegaConf.to_container(cfg.env.reward, resolve=True))
-        return TimeLimit(env, max_episode_steps=-(-int(max_frames) // skip))
+    from imitation_pipeline.rl.envs import env_spec
 
-    return make
+    spec = env_spec(cfg, [], [], min(int(max_frames), int(cfg.env.max_frames)))
+    return replace(spec, observation=list(modalities), shaping="none")
 
 
 @dataclass
@@ -126,7 +122,7 @@ class BCData:
     module_kwargs: dict = field(default_factory=dict)  # extra BCModule arguments (TD loss, action names)
 
 
-def _npp_data(cfg: DictConfig, modalities: list[str]) -> BCData:
+def _npp_data(cfg: DictConfig, modalities: list[str], timer=None) -> BCData:
     from gymnasium import spaces
     from npp_sim.observation_spec import observation_space
 
@@ -144,12 +140,13 @@ def _npp_data(cfg: DictConfig, modalities: list[str]) -> BCData:
     train_levels, train_names = rollout_levels(dm, int(cfg.bc.rollout_train_levels), split="train")
     rollout = None
     if int(cfg.bc.rollout_every_n_epochs) > 0 and (levels or train_levels):
-        make_env = make_env_factory(cfg, modalities, int(cfg.bc.rollout_max_frames))
-        rollout = RolloutEvaluation(make_env, levels, names, int(cfg.bc.rollout_every_n_epochs),
-                                    train_levels, train_names)
+        spec = rollout_spec(cfg, modalities, int(cfg.bc.rollout_max_frames))
+        share = 0.0 if str(cfg.bc.monitor).startswith("rollout/") else float(cfg.bc.get("rollout_max_share", 0.0))
+        rollout = RolloutEvaluation(spec, levels, names, int(cfg.bc.rollout_every_n_epochs),
+                                    train_levels, train_names, timer=timer, max_share=share)
     prov = {"dataset_hash": dm.manifest_path.stem.removeprefix("manifest-"), "train_replays": len(dm.train_replays),
             "val_replays": len(dm.val_replays), "obs_key": dm.manifest_path.parent.name}
-    return BCData(dm, observation_space(modalities), spaces.Discrete(6), prov, dm.all.categories, rollout)
+    return BCData(dm, observation_space(modalities), spaces.Discrete(6), prov, dm.categories, rollout)
 
 
 def _pokemon_data(cfg: DictConfig, modalities: list[str]) -> BCData:
@@ -198,13 +195,17 @@ def _buttons() -> tuple[str, ...]:
     return BUTTONS
 
 
-def datamodule_for(cfg: DictConfig, modalities: list[str]) -> BCData:
-    """The set-up datamodule, spaces, provenance and rollout hook for ``cfg.dataset.name``."""
+def datamodule_for(cfg: DictConfig, modalities: list[str], timer=None) -> BCData:
+    """The set-up datamodule, spaces, provenance and rollout hook for ``cfg.dataset.name``; with a
+    ``timer`` (TimeSplit) the shard generation and loading count as ``data``, N++ rollouts as ``rollouts``."""
+    from imitation_pipeline.training.timing import timed
+
     name = str(cfg.dataset.name)
-    if name == "npp_replays":
-        return _npp_data(cfg, modalities)
-    if name == "pokemon_npz":
-        return _pokemon_data(cfg, modalities)
+    with timed(timer, "data"):
+        if name == "npp_replays":
+            return _npp_data(cfg, modalities, timer)
+        if name == "pokemon_npz":
+            return _pokemon_data(cfg, modalities)
     raise UserFacingError(f"stage=bc supports dataset=npp_replays or pokemon_npz; got {name!r}")
 
 
@@ -231,7 +232,69 @@ def evaluate_best(cfg: DictConfig, checkpoint: str, run_dir: Path) -> dict:
             "per_category": {c: v["success_rate"] for c, v in result["per_category"].items()}}
 
 
-def run(cfg: DictConfig) -> dict:
+def scaled_batch_and_lr(cfg: DictConfig) -> tuple[int, float]:
+    """``bc.batch_size x trainer.batch_scale`` and ``bc.lr`` scaled with it by ``trainer.lr_scaling``:
+    ``sqrt`` (x sqrt(scale), the default: Adam's update noise stays about the same), ``linear`` or ``none``."""
+    import math
+
+    scale = int(cfg.trainer.get("batch_scale", 1) or 1)
+    rule = str(cfg.trainer.get("lr_scaling", "sqrt"))
+    factor = {"sqrt": math.sqrt(scale), "linear": float(scale), "none": 1.0}[rule]
+    return int(cfg.bc.batch_size) * scale, float(cfg.bc.lr) * factor
+
+
+def launched_rank() -> int:
+    """This process's global rank as the launcher set it (Lightning's DDP children, torchrun, SLURM /
+    submitit tasks); 0 for a plain run."""
+    from lightning.fabric.utilities.rank_zero import rank_zero_only
+
+    return int(getattr(rank_zero_only, "rank", 0) or 0)
+
+
+def quiet_this_rank() -> None:
+    """DDP ranks > 0: their console and log-file lines and Python warnings repeat rank 0's; drop all
+    but errors and warnings that are logged."""
+    import logging
+    import warnings
+
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.WARNING)
+    warnings.simplefilter("ignore")
+
+
+def trainer_devices(t) -> int:
+    """``trainer.devices``; -1 (every visible GPU, the ddp preset) means one process on the CPU."""
+    return 1 if str(t.accelerator) == "cpu" and int(t.devices) == -1 else int(t.devices)
+
+
+def build_trainer(cfg: DictConfig, callbacks: list, logger, plugins: list):
+    import lightning as L
+
+    t = cfg.trainer
+    strategy = str(t.strategy)
+    if strategy == "ddp" and int(cfg.bc.freeze_extractor_steps) > 0:
+        strategy = "ddp_find_unused_parameters_true"  # a frozen extractor's parameters get no gradients
+    if strategy.startswith("ddp"):
+        import warnings
+
+        from lightning.fabric.utilities.warnings import PossibleUserWarning
+
+        # the train/* epoch means are each rank's own (syncing them would cost an all-reduce per step)
+        warnings.filterwarnings("ignore", r".*self\.log\('train/", PossibleUserWarning)
+    return L.Trainer(
+        accelerator=t.accelerator, devices=trainer_devices(t), strategy=strategy, num_nodes=t.num_nodes,
+        precision=t.precision, max_epochs=t.max_epochs, max_steps=t.max_steps,
+        limit_train_batches=_batches(t.limit_train_batches), limit_val_batches=_batches(t.limit_val_batches),
+        log_every_n_steps=t.log_every_n_steps, deterministic=t.deterministic,
+        benchmark=bool(t.get("benchmark", False)) or None,
+        enable_progress_bar=t.enable_progress_bar, default_root_dir=str(cfg.run_dir), callbacks=callbacks,
+        logger=logger, plugins=plugins, enable_model_summary=False,
+        use_distributed_sampler=False,  # the datamodule's BatchSampler gives each rank its share
+    )
+
+
+def run(cfg: DictConfig, extra_callbacks: list | None = None) -> dict:
+    """Train; ``extra_callbacks``: more Lightning callbacks (the GPU check's probes)."""
     import lightning as L
     import torch
     from lightning.pytorch.callbacks import (
@@ -248,7 +311,19 @@ def run(cfg: DictConfig) -> dict:
         LatestPointer,
         read_pointer,
     )
+    from imitation_pipeline.training.timing import TimeSplit, format_split
 
+    timer = TimeSplit()
+    timer.begin()
+    if launched_rank() > 0:
+        quiet_this_rank()
+    batch_size, lr = scaled_batch_and_lr(cfg)
+    if (batch_size, lr) != (int(cfg.bc.batch_size), float(cfg.bc.lr)):
+        log.info(f"bc: batch size {batch_size}, lr {lr:.3g} (trainer.batch_scale={cfg.trainer.batch_scale}, "
+                 f"lr_scaling={cfg.trainer.lr_scaling})")
+        cfg = OmegaConf.merge(cfg, {"bc": {"batch_size": batch_size, "lr": lr}})
+    if str(cfg.trainer.accelerator) in ("gpu", "cuda"):
+        torch.set_float32_matmul_precision("high")  # TF32 where AMP leaves float32 matmuls
     torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     run_dir = Path(cfg.run_dir)
@@ -263,8 +338,9 @@ def run(cfg: DictConfig) -> dict:
             raise UserFacingError(f"{cfg.bc.checkpoint_pointer}: the recorded last checkpoint {resume_from} is missing")
         log.info(f"resuming from {resume_from}")
 
-    data = datamodule_for(cfg, modalities)
+    data = datamodule_for(cfg, modalities, timer)
     dm = data.dm
+    dm.data_on_device = str(cfg.trainer.get("data_on_device", "auto"))
     obs_space, act_space = data.observation_space, data.action_space
     prov = dict(data.provenance)
     module = BCModule(
@@ -273,7 +349,7 @@ def run(cfg: DictConfig) -> dict:
         class_weights=class_weights_for(dm.action_counts(), str(cfg.bc.class_weighting)),
         freeze_extractor_steps=int(cfg.bc.freeze_extractor_steps), categories=data.categories,
         provenance=provenance(prov.pop("dataset_hash"), seed=int(cfg.seed), **prov),
-        **data.module_kwargs,
+        channels_last=bool(cfg.trainer.get("channels_last", False)), **data.module_kwargs,
     )
 
     monitor = str(cfg.bc.monitor)
@@ -282,10 +358,14 @@ def run(cfg: DictConfig) -> dict:
     if monitor.startswith("rollout/") and not use_rollout:
         raise UserFacingError(f"bc.monitor={monitor} needs rollout evaluation (bc.rollout_every_n_epochs > 0)")
     ckpt = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=monitor, mode=mode,
-                           save_top_k=1, save_last=True, enable_version_counter=False)
-    callbacks = [ckpt, EarlyStopping(monitor=monitor, mode=mode, patience=int(cfg.bc.early_stopping_patience),
-                                     strict=False),
-                 LatestPointer(cfg.bc.checkpoint_pointer, run_dir, ckpt)]
+                           save_top_k=1, enable_version_counter=False)
+    # last.ckpt after every epoch (ModelCheckpoint's save_last only saves when the best one improved);
+    # after `ckpt`, so it holds the best checkpoint's updated state
+    last = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="last", save_top_k=1, monitor=None,
+                           enable_version_counter=False)
+    callbacks = [ckpt, last, EarlyStopping(monitor=monitor, mode=mode, patience=int(cfg.bc.early_stopping_patience),
+                                           strict=False),
+                 LatestPointer(cfg.bc.checkpoint_pointer, run_dir, ckpt, timer), timer]
     if cfg.trainer.enable_progress_bar:
         callbacks.append(TQDMProgressBar(refresh_rate=10))
     if use_rollout:
@@ -293,16 +373,7 @@ def run(cfg: DictConfig) -> dict:
     logger = build_logger(cfg, run_dir)
     if logger:
         callbacks.append(LearningRateMonitor(logging_interval="epoch"))
-
-    t = cfg.trainer
-    trainer = L.Trainer(
-        accelerator=t.accelerator, devices=t.devices, strategy=t.strategy, num_nodes=t.num_nodes,
-        precision=t.precision, max_epochs=t.max_epochs, max_steps=t.max_steps,
-        limit_train_batches=_batches(t.limit_train_batches), limit_val_batches=_batches(t.limit_val_batches),
-        log_every_n_steps=t.log_every_n_steps, deterministic=t.deterministic,
-        enable_progress_bar=t.enable_progress_bar, default_root_dir=str(run_dir), callbacks=callbacks,
-        logger=logger, plugins=[AtomicCheckpointIO()], enable_model_summary=False,
-    )
+    trainer = build_trainer(cfg, callbacks + list(extra_callbacks or []), logger, [AtomicCheckpointIO(timer)])
     try:
         trainer.fit(module, datamodule=dm, ckpt_path=resume_from)
     finally:
@@ -322,14 +393,23 @@ def run(cfg: DictConfig) -> dict:
         "val_samples": len(dm.val),
         "train_replays": len(dm.train_replays),
         "val_replays": len(dm.val_replays),
+        "batch_size": int(cfg.bc.batch_size),
+        "lr": float(cfg.bc.lr),
+        "world_size": int(trainer.world_size),
         "metrics": metrics,
         "rollouts": list(getattr(data.rollout, "history", [])),
     }
+    if trainer.global_rank > 0:  # rank 0 evaluates, writes the summary and prints
+        return summary
     if cfg.bc.get("evaluate_suite") and summary["best_checkpoint"]:
-        summary["evaluation"] = evaluate_best(cfg, summary["best_checkpoint"], run_dir)
+        with timer.section("evaluation"):
+            summary["evaluation"] = evaluate_best(cfg, summary["best_checkpoint"], run_dir)
     summary["max_levels"] = int(cfg.dataset.get("max_levels", 0) or 0)
     summary["train_levels"], summary["val_levels"] = (_count_levels(dm.train_replays), _count_levels(dm.val_replays))
     summary["seed"] = int(cfg.seed)
+    timer.end()
+    summary["time_split"] = timer.split()
     write_json_atomic(run_dir / "bc_summary.json", summary)
     log.info(f"bc: best {monitor} = {summary['best_score']} -> {summary['best_checkpoint']}")
+    log.info(format_split(summary["time_split"]))
     return summary

@@ -55,11 +55,13 @@ class BCModule(L.LightningModule):
         td_sampler: Callable[[int], dict] | None = None,
         td_batch_size: int = 256,
         action_names: list[str] | None = None,
+        channels_last: bool = False,
     ):
         super().__init__()
         self.arch = dict(arch)
         self.observation_space, self.action_space = observation_space, action_space
         self.policy = build_policy(self.arch, observation_space, action_space)
+        self._freeze_value_branch()
         self.lr, self.weight_decay, self.entropy_coef = lr, weight_decay, entropy_coef
         self.freeze_extractor_steps = int(freeze_extractor_steps)
         self.register_buffer("class_weights", class_weights if class_weights is not None else torch.ones(action_space.n))
@@ -72,6 +74,7 @@ class BCModule(L.LightningModule):
         self.td_weight, self.gamma = float(td_weight), float(gamma)
         self.target_update_every, self.td_batch_size = max(int(target_update_every), 1), int(td_batch_size)
         self.td_sampler = td_sampler
+        self.channels_last = bool(channels_last)
         self.target_policy = None
         self.target_updates = 0
         if self.td_weight > 0:
@@ -79,6 +82,16 @@ class BCModule(L.LightningModule):
                 raise ValueError("td_weight > 0 needs a td_sampler (transitions with rewards)")
             self.target_policy = copy.deepcopy(self.policy)
             self.target_policy.requires_grad_(False)
+
+    def _freeze_value_branch(self) -> None:
+        """The value branch (PPO's; no BC loss reaches it) gets no gradients: frozen, DDP does not
+        wait for them (no unused-parameter search needed), and AdamW skipped them anyway."""
+        p = self.policy
+        actor = {id(w) for m in (p.pi_features_extractor, p.mlp_extractor.policy_net, p.action_net)
+                 for w in m.parameters()}
+        for w in p.parameters():
+            if id(w) not in actor:
+                w.requires_grad_(False)
 
     # --- the policy's action distribution ----------------------------------------------------
     def action_logits(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -155,7 +168,7 @@ class BCModule(L.LightningModule):
         hit = (logits.argmax(-1) == batch["actions"]).float()
         n = len(batch["actions"])
         self.log_dict({"val/loss": loss, "val/nll": nll, "val/accuracy": hit.mean()}, on_epoch=True,
-                      prog_bar=True, batch_size=n)
+                      prog_bar=True, batch_size=n, sync_dist=True)
         s = self._val_stats
         s["act_hit"].index_add_(0, batch["actions"], hit)
         s["act_n"].index_add_(0, batch["actions"], torch.ones_like(hit))
@@ -163,9 +176,10 @@ class BCModule(L.LightningModule):
         s["cat_n"].index_add_(0, batch["category"], torch.ones_like(hit))
 
     def on_validation_epoch_end(self) -> None:
-        s = self._val_stats
-        if not s:
+        if not self._val_stats:
             return
+        s = {k: self.trainer.strategy.reduce(v, reduce_op="sum") if self.trainer.world_size > 1 else v
+             for k, v in self._val_stats.items()}  # counts of every rank's share of the batches
         metrics = {}
         for a, name in enumerate(self.action_names[: self.action_space.n]):
             if s["act_n"][a] > 0:
@@ -174,11 +188,18 @@ class BCModule(L.LightningModule):
             if s["cat_n"][c] > 0:
                 metrics[f"val/accuracy_cat_{name}"] = s["cat_hit"][c] / s["cat_n"][c]
         if metrics:
-            self.log_dict(metrics)
+            self.log_dict(metrics, sync_dist=True)  # equal on every rank already: a no-op mean, no warning
 
     def configure_optimizers(self):
         params = [p for p in self.policy.parameters()]
-        return torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
+        # one fused kernel for the whole update on a GPU (the model is on its device by now)
+        fused = self.device.type == "cuda"
+        return torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay, fused=fused or None)
+
+    def setup(self, stage: str) -> None:
+        # NHWC convolutions (tensor cores under AMP), before the optimizer and its state exist
+        if self.channels_last and self.trainer.strategy.root_device.type != "cpu":
+            self.policy.to(memory_format=torch.channels_last)
 
     # --- the project's checkpoint schema inside Lightning's checkpoints ----------------------
     def schema_payload(self) -> dict:

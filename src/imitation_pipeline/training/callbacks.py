@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 
 from imitation_pipeline.atomic_files import atomic_open, write_json_atomic
 from imitation_pipeline.errors import CheckpointError
+from imitation_pipeline.training.timing import timed
 
 log = logging.getLogger(__name__)
 
@@ -21,13 +24,18 @@ log = logging.getLogger(__name__)
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Lightning checkpoint IO that writes through a temporary file and a rename.
 
-    An interrupted save never leaves a truncated ``last.ckpt`` or ``best.ckpt`` behind.
+    An interrupted save never leaves a truncated ``last.ckpt`` or ``best.ckpt`` behind. With a
+    ``timer`` (:class:`~imitation_pipeline.training.timing.TimeSplit`) the writes count as ``checkpointing``.
     """
+
+    def __init__(self, timer=None):
+        super().__init__()
+        self.timer = timer
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options=None) -> None:
         if storage_options is not None:
             raise TypeError("AtomicCheckpointIO does not take storage_options")
-        with atomic_open(Path(path), "wb") as fh:
+        with timed(self.timer, "checkpointing"), atomic_open(Path(path), "wb") as fh:
             torch.save(checkpoint, fh)
 
     def load_checkpoint(self, path, map_location=None, weights_only=None) -> dict[str, Any]:
@@ -53,13 +61,18 @@ class LatestPointer(L.Callback):
     ``resume=true`` and the fine-tuning stage find the newest ones through this pointer.
     """
 
-    def __init__(self, pointer: str | Path, run_dir: str | Path, checkpoint: L.pytorch.callbacks.ModelCheckpoint):
-        self.pointer, self.run_dir, self.ckpt = Path(pointer), str(run_dir), checkpoint
+    def __init__(self, pointer: str | Path, run_dir: str | Path, checkpoint: L.pytorch.callbacks.ModelCheckpoint,
+                 timer=None):
+        self.pointer, self.run_dir, self.ckpt, self.timer = Path(pointer), str(run_dir), checkpoint, timer
 
     def _write(self, trainer: L.Trainer) -> None:
         if trainer.global_rank != 0:
             return
         last = Path(self.ckpt.dirpath or "") / "last.ckpt"
+        with timed(self.timer, "checkpointing"):
+            self._dump(trainer, last)
+
+    def _dump(self, trainer: L.Trainer, last: Path) -> None:
         write_json_atomic(self.pointer, {
             "run_dir": self.run_dir,
             "last": str(last.resolve()) if last.exists() else None,
@@ -94,58 +107,88 @@ class RolloutEvaluation(L.Callback):
     With ``train_levels`` (maps the policy was trained on) it also logs ``rollout/train_success_rate``:
     whether the policy can imitate what it has seen, judged closed-loop. ``history`` keeps every
     evaluation (epoch, held-out and train success) for the stage summary.
+
+    All levels, held-out and training ones, are played together by
+    :func:`imitation_pipeline.evaluation.runner.play_levels`: one env per level, stepped in lock-step
+    with one batched policy call per step. ``spec`` is the rollout env (an
+    :class:`~imitation_pipeline.rl.envs.EnvSpec` without maps); the global torch RNG is left as it
+    was, so a rollout does not change the training that follows. Under DDP rank 0 plays and
+    broadcasts the figures (every rank logs the same values). ``timer`` (a
+    :class:`~imitation_pipeline.training.timing.TimeSplit`) counts the time as ``rollouts``.
+
+    ``max_share`` > 0 keeps rollouts from dominating: after the first round, when one round would
+    take more than that share of the time (a round against ``every_n_epochs`` epochs of training
+    and validation, as measured), rollouts are spaced out to every ``every_n_epochs x spacing``
+    epochs (the smallest spacing that keeps the share), and the last epoch (``max_epochs``) always
+    gets one. The choice is logged and kept in ``spacing``.
     """
 
-    def __init__(self, make_env, levels: list, level_names: list[str], every_n_epochs: int = 1,
-                 train_levels: list | None = None, train_names: list[str] | None = None):
-        self.make_env, self.levels, self.level_names, self.every = make_env, levels, level_names, every_n_epochs
+    def __init__(self, spec, levels: list, level_names: list[str], every_n_epochs: int = 1,
+                 train_levels: list | None = None, train_names: list[str] | None = None, timer=None,
+                 max_share: float = 0.0, clock=time.perf_counter):
+        self.spec, self.levels, self.level_names, self.every = spec, list(levels), list(level_names), every_n_epochs
         self.train_levels, self.train_names = list(train_levels or []), list(train_names or [])
+        self.timer, self.max_share, self.clock = timer, float(max_share), clock
+        self.spacing: int | None = None if self.max_share > 0 else 1  # decided after the first round
+        self._epoch_start: float | None = None
         self.history: list[dict] = []
 
     def evaluate(self, policy) -> dict:
         """Held-out (and training-level) success of ``policy`` now, as logged."""
-        results = evaluate_policy(policy, self.make_env, self.levels, self.level_names) if self.levels else []
+        from dataclasses import replace
+
+        from imitation_pipeline.evaluation.runner import play_levels
+
+        maps, names = self.levels + self.train_levels, self.level_names + self.train_names
+        if not maps:
+            return {}
+        split = ["val"] * len(self.levels) + ["train"] * len(self.train_levels)
+        with torch.random.fork_rng(devices=[]):
+            records = play_levels(policy, replace(self.spec, maps=maps, names=names), split, deterministic=True,
+                                   batch_envs=len(maps))
+        held = [r for r in records if r["category"] == "val"]
         out = {}
-        if results:
+        if held:
             out.update({
-                "rollout/success_rate": float(np.mean([r["success"] for r in results])),
-                "rollout/return": float(np.mean([r["return"] for r in results])),
-                "rollout/length": float(np.mean([r["length"] for r in results])),
+                "rollout/success_rate": float(np.mean([r["success"] for r in held])),
+                "rollout/return": float(np.mean([r["return"] for r in held])),
+                "rollout/length": float(np.mean([r["length"] for r in held])),
             })
         if self.train_levels:
-            tr = evaluate_policy(policy, self.make_env, self.train_levels, self.train_names)
-            out["rollout/train_success_rate"] = float(np.mean([r["success"] for r in tr]))
+            out["rollout/train_success_rate"] = float(np.mean([r["success"] for r in records
+                                                               if r["category"] == "train"]))
         return out
 
+    def due(self, trainer: L.Trainer) -> bool:
+        if trainer.sanity_checking or not (self.levels or self.train_levels):
+            return False
+        epoch, period = trainer.current_epoch + 1, self.every * (self.spacing or 1)
+        return epoch % period == 0 or (period > self.every and epoch == trainer.max_epochs)
+
+    def choose_spacing(self, rollout_s: float, epoch_s: float) -> int:
+        """The smallest spacing k with rollout_s <= max_share x (rollout_s + every x k x epoch_s)."""
+        if self.max_share <= 0 or epoch_s <= 0:
+            return 1
+        return max(1, math.ceil(rollout_s * (1 - self.max_share) / (self.max_share * self.every * epoch_s)))
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module) -> None:
+        self._epoch_start = self.clock()
+
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module) -> None:
-        if trainer.sanity_checking or not (self.levels or self.train_levels) or (trainer.current_epoch + 1) % self.every:
+        if not self.due(trainer):
             return
-        out = self.evaluate(pl_module.policy)
+        started = self.clock()
+        with timed(self.timer, "rollouts"):
+            out = self.evaluate(pl_module.policy) if trainer.global_rank == 0 else {}
+            spacing = self.spacing
+            if spacing is None and trainer.global_rank == 0:
+                rollout_s, epoch_s = self.clock() - started, started - (started if self._epoch_start is None else self._epoch_start)
+                spacing = self.choose_spacing(rollout_s, epoch_s)
+                if spacing > 1:
+                    log.info(f"bc: a rollout round takes {rollout_s:.1f} s, an epoch {epoch_s:.1f} s: "
+                             f"rollouts every {self.every * spacing} epochs (bc.rollout_max_share={self.max_share:g})")
+            if trainer.world_size > 1:
+                out, spacing = trainer.strategy.broadcast((out, spacing), src=0)
+        self.spacing = spacing
         self.history.append({"epoch": int(trainer.current_epoch), **out})
-        pl_module.log_dict(out, prog_bar=True)
-
-
-def evaluate_policy(policy, make_env, levels: list, level_names: list[str], episodes: int = 1,
-                    deterministic: bool = True) -> list[dict]:
-    """Play ``episodes`` per level; return one record per episode (success, return, length)."""
-    env = make_env(levels, level_names)
-    was_training = policy.training
-    policy.set_training_mode(False)
-    out = []
-    try:
-        for i, name in enumerate(level_names):
-            for ep in range(episodes):
-                obs, _ = env.reset(seed=ep, options={"level_index": i})
-                total, steps, done, info = 0.0, 0, False, {}
-                while not done:
-                    action, _ = policy.predict(obs, deterministic=deterministic)
-                    obs, r, term, trunc, info = env.step(int(action))
-                    total += r
-                    steps += 1
-                    done = term or trunc
-                out.append({"level": name, "episode": ep, "success": bool(info.get("is_success")),
-                            "return": total, "length": steps})
-    finally:
-        env.close()
-        policy.set_training_mode(was_training)
-    return out
+        pl_module.log_dict(out, prog_bar=True, sync_dist=True)  # equal on every rank (broadcast)
