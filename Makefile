@@ -8,7 +8,7 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-slow test-all lint bench sweep record-demos demos clean fuzz
+.PHONY: help install run test test-slow test-all lint bench gpu-check sweep record-demos demos clean fuzz
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -52,6 +52,10 @@ fuzz: $(STAMP) ## fuzz verify, generate and the env with mutated replays and map
 
 bench: $(STAMP) ## speed benchmarks (figures printed as ratios against references measured in the same run)
 	$(PY) -m benchmarks
+
+GPU_CHECK_ARGS ?=
+gpu-check: $(STAMP) ## BC per arch (trainer=gpu) and PPO (ppo.device=cuda): samples/s, env steps/s, GPU utilisation vs CPU (needs CUDA)
+	$(PY) -m benchmarks.gpu_check $(GPU_CHECK_ARGS)
 
 DEMO_PER_CATEGORY ?= 60
 DEMO_FRAME_SKIP ?= 4

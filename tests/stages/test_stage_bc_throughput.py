@@ -108,10 +108,9 @@ def test_rollouts_play_every_level_together_like_one_at_a_time() -> None:
     from npp_sim.levelgen import generate_level
     from npp_sim.observation_spec import observation_space
 
+    from imitation_pipeline.configs.arch import SimpleCNNConfig
     from imitation_pipeline.policies import build_policy
     from imitation_pipeline.stages.bc import rollout_spec
-
-    from imitation_pipeline.configs.arch import SimpleCNNConfig
 
     arch = OmegaConf.to_container(OmegaConf.structured(SimpleCNNConfig(name="simple_cnn")))
     cfg = OmegaConf.create({"env": {"frame_skip": 4, "max_frames": 20000,
