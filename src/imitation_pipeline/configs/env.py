@@ -21,9 +21,10 @@ class NppEnvConfig:
     max_frames: int = 20000
     lr_rule: str = "cancel"
     reward: RewardConfig = field(default_factory=RewardConfig)
-    # potential-based shaping of the PPO reward (npp_sim.shaping): none | path_distance
-    # (Phi = -route distance still to go / shaping_distance_px; gamma = ppo.gamma); success stays the metric
-    reward_shaping: str = "none"
+    # potential-based shaping of the PPO training reward (npp_sim.shaping): path_distance | none
+    # (Phi = -route distance still to go / shaping_distance_px; gamma = ppo.gamma). Evaluation envs are never
+    # shaped: success and the game's own return stay the metric. On by default for both PPO arms.
+    reward_shaping: str = "path_distance"
     shaping_distance_px: float = 1000.0
     observation: list[str] = field(default_factory=lambda: ["player_frame", "game_state"])
 

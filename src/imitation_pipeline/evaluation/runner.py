@@ -5,7 +5,8 @@ One implementation, on SB3's ``evaluate_policy``: the levels are split into chun
 is played exactly ``episodes`` times and the policy sees one batch per step. Per-episode records
 come from ``evaluate_policy``'s callback (the finishing env's index identifies the level). With
 ``deterministic=True`` (argmax actions, a bit-exact simulator) the numbers are identical on every
-run; sampled actions draw from torch's generator, seeded per chunk.
+run. Sampled actions draw from one numpy generator per level, seeded by (seed, level index), so they are
+identical on every run too, whatever ``batch_envs`` is (see :class:`LevelSeededSampler`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,27 @@ import torch
 from imitation_pipeline.rl.envs import EnvSpec, make_level_envs
 
 
-def play_levels(policy, spec: EnvSpec, categories: list[str], *, episodes: int = 1, deterministic: bool = True,
+class LevelSeededSampler:
+    """``predict`` for SB3's ``evaluate_policy``: one batched forward pass, then each env's action drawn
+    from its own generator (``np.random.default_rng((seed, level))``), so a level's episodes do not depend
+    on which other levels share its batch."""
+
+    def __init__(self, policy, levels: list[int], seed: int):
+        self.policy = policy
+        self.rngs = [np.random.default_rng((int(seed), int(level))) for level in levels]
+
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = False):
+        if deterministic:
+            return self.policy.predict(observation, state, episode_start, deterministic=True)
+        with torch.no_grad():
+            obs, _ = self.policy.obs_to_tensor(observation)
+            probs = self.policy.get_distribution(obs).distribution.probs.double().cpu().numpy()
+        probs /= probs.sum(axis=1, keepdims=True)
+        actions = np.array([rng.choice(probs.shape[1], p=p) for rng, p in zip(self.rngs, probs, strict=True)])
+        return actions, state
+
+
+def play_levels(policy, spec: EnvSpec, categories: list[str], *, episodes: int = 1, deterministic: bool = False,
                 batch_envs: int = 32, seed: int = 0, progress: bool = False) -> list[dict]:
     """One record per (level, episode): level, category, episode, success, return, length, frames."""
     from stable_baselines3.common.evaluation import evaluate_policy
@@ -49,9 +70,9 @@ def play_levels(policy, spec: EnvSpec, categories: list[str], *, episodes: int =
                 bar.update(1)
                 bar.set_postfix(success=f"{np.mean([r['success'] for r in records]):.2f}")
 
-            torch.manual_seed(seed + start)
             try:
-                evaluate_policy(policy, venv, n_eval_episodes=len(indices) * episodes, deterministic=deterministic,
+                evaluate_policy(LevelSeededSampler(policy, indices, seed), venv,
+                                n_eval_episodes=len(indices) * episodes, deterministic=deterministic,
                                 callback=on_step, warn=False)
             finally:
                 venv.close()

@@ -107,11 +107,11 @@ class _AfterEval(BaseCallback):
 class HeldOutEval(EvalCallback):
     def __init__(self, eval_env, *, n_levels: int, episodes: int, eval_freq_steps: int, n_envs: int,
                  log_path: Path, level_names: list[str], header: dict,
-                 save_best: Callable[[dict], None] | None = None):
+                 save_best: Callable[[dict], None] | None = None, deterministic: bool = False):
         self.after = _AfterEval(log_path, level_names, save_best, header)
         super().__init__(eval_env, callback_after_eval=self.after, n_eval_episodes=n_levels * episodes,
                          eval_freq=max(1, eval_freq_steps // n_envs), log_path=str(Path(log_path).parent / "eval"),
-                         deterministic=True, verbose=0, warn=False)
+                         deterministic=deterministic, verbose=0, warn=False)
 
     def _init_callback(self) -> None:
         with warnings.catch_warnings():  # the train env is a SubprocVecEnv, the eval env a DummyVecEnv: intended

@@ -13,7 +13,7 @@ after ``max_episode_frames`` simulator frames (SB3 bootstraps truncated episodes
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -87,9 +87,13 @@ def make_train_env(spec: EnvSpec, n_envs: int, seed: int, kind: str = "auto", mo
 
 
 def make_level_envs(spec: EnvSpec, indices: list[int] | None = None):
-    """A DummyVecEnv with one Monitor-wrapped single-level env per level index."""
+    """A DummyVecEnv with one Monitor-wrapped single-level env per level index, for evaluation.
+
+    Evaluation envs are never shaped: shaping is a training signal, and the returns an evaluation
+    reports are the game's own (win, death, switch, time penalty), comparable across arms.
+    """
     from stable_baselines3.common.monitor import Monitor
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     indices = list(range(len(spec.maps))) if indices is None else list(indices)
-    return DummyVecEnv([(lambda s=spec.single(i): Monitor(s())) for i in indices])
+    return DummyVecEnv([(lambda s=replace(spec.single(i), shaping="none"): Monitor(s())) for i in indices])

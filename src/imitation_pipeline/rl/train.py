@@ -126,8 +126,10 @@ def train_ppo(cfg: DictConfig, stage: str) -> dict:
     evaluator = HeldOutEval(eval_env, n_levels=len(eval_levels), episodes=int(p.eval_episodes),
                             eval_freq_steps=int(p.eval_freq), n_envs=int(p.n_envs), log_path=eval_log,
                             level_names=eval_levels.names, save_best=save_best,
+                            deterministic=bool(p.eval_deterministic),
                             header={"stage": stage, "seed": seed, "arch": arch["name"],
-                                    "suite": "eval (held-out train-suite levels)"})
+                                    "suite": "eval (held-out train-suite levels)",
+                                    "actions": "argmax" if p.eval_deterministic else "sampled"})
     callbacks.append(evaluator)
     if int(p.checkpoint_freq) > 0:
         callbacks.append(CheckpointCallback(max(1, int(p.checkpoint_freq) // int(p.n_envs)), str(ckpt_dir / "sb3"),
