@@ -198,6 +198,16 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
                           cwd=cwd, env=env, timeout=1200)
 
 
+def test_gpu_trainer_without_cuda_is_one_line(tmp_path) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is visible")
+    proc = _run([*TINY, "trainer=gpu"], tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("error: trainer.accelerator=gpu, but torch")
+
+
 def test_summary_has_time_split_and_last_checkpoint_follows_every_epoch(tmp_path) -> None:
     """monitor=rollout/success_rate stays 0 on a tiny budget: best.ckpt is epoch 1's, last.ckpt must
     still be the final epoch's (resume continues from there)."""

@@ -323,6 +323,9 @@ def run(cfg: DictConfig, extra_callbacks: list | None = None) -> dict:
                  f"lr_scaling={cfg.trainer.lr_scaling})")
         cfg = OmegaConf.merge(cfg, {"bc": {"batch_size": batch_size, "lr": lr}})
     if str(cfg.trainer.accelerator) in ("gpu", "cuda"):
+        if not torch.cuda.is_available():
+            raise UserFacingError(f"trainer.accelerator={cfg.trainer.accelerator}, but torch {torch.__version__} sees "
+                                  "no CUDA device (use trainer=cpu, or trainer.accelerator=cpu with trainer=ddp)")
         torch.set_float32_matmul_precision("high")  # TF32 where AMP leaves float32 matmuls
     torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
