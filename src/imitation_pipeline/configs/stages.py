@@ -46,6 +46,10 @@ class BCConfig:
     batch_size: int = 256
     entropy_coef: float = 0.0  # loss = NLL - entropy_coef * entropy
     class_weighting: str = "none"  # none | balanced (inverse action frequency, for NOOP-heavy data)
+    # training weight of the decisions where the demonstrator changed its input (keyframes), against the
+    # copycat shortcut "repeat the previous action", which makes the policy switch one decision late;
+    # 1 = plain NLL. val/loss stays unweighted; val/change_accuracy reports those decisions alone.
+    change_weight: float = 1.0
     freeze_extractor_steps: int = 0  # keep the features extractor frozen for the first N steps
     split_by: str = "level"  # level | replay; never by frame (level: noisy and clean demos of a level stay together)
     max_replays: int = 0  # 0 = all (small values make tiny test budgets)

@@ -99,7 +99,7 @@ RULES: dict[str, Check] = {
     "bc.split_by": one_of("level", "replay"), "bc.max_replays": at_least(0),
     "bc.monitor": one_of("val/loss", "val/nll", "val/accuracy", "rollout/success_rate", "rollout/return",
                          "rollout/length", "rollout/milestones", "rollout/train_success_rate"),
-    "bc.early_stopping_patience": at_least(0), "bc.rollout_every_n_epochs": at_least(0),
+    "bc.change_weight": positive, "bc.early_stopping_patience": at_least(0), "bc.rollout_every_n_epochs": at_least(0),
     "bc.rollout_levels": at_least(0), "bc.rollout_train_levels": at_least(0), "bc.rollout_max_frames": at_least(1),
     "bc.rollout_max_share": half_open_unit,
     "bc.evaluate_suite": one_of(None, *SUITES), "bc.td_weight": at_least(0), "bc.gamma": unit,

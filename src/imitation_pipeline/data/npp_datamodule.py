@@ -162,18 +162,32 @@ class BatchSampler:
         return -(-batches // self.world)
 
 
+def change_points(actions: np.ndarray, replay: np.ndarray | None) -> np.ndarray:
+    """True where a sample's label differs from the previous sample's of the same replay (and on each
+    replay's first sample): the decisions at which the demonstrator changed its input."""
+    actions = np.asarray(actions)
+    out = np.ones(len(actions), bool)
+    if len(actions) > 1:
+        same_replay = np.ones(len(actions) - 1, bool) if replay is None else replay[1:] == replay[:-1]
+        out[1:] = (actions[1:] != actions[:-1]) | ~same_replay
+    return out
+
+
 class ArrayBatches(torch.utils.data.Dataset):
-    """``dataset[index_array]`` -> a whole batch as tensors (obs dict, actions, category).
+    """``dataset[index_array]`` -> a whole batch as tensors (obs dict, actions, category, change: whether
+    the label differs from the previous decision's, see :func:`change_points`).
 
     With a ``device`` the arrays are copied there once and every batch is gathered on it (no
     per-batch transfer); without one a batch is a fancy-index of the numpy arrays."""
 
     def __init__(self, arrays: DemoArrays, device: torch.device | None = None):
         self.arrays, self.device = arrays, device
+        self.change = change_points(arrays.actions, getattr(arrays, "replay", None))
         self.tensors = None if device is None else {
             "obs": {k: torch.from_numpy(v).to(device) for k, v in arrays.obs.items()},
             "actions": torch.from_numpy(arrays.actions).to(device),
             "category": torch.from_numpy(arrays.category.astype(np.int64)).to(device),
+            "change": torch.from_numpy(self.change).to(device),
         }
 
     def __len__(self) -> int:
@@ -185,12 +199,14 @@ class ArrayBatches(torch.utils.data.Dataset):
             i = torch.from_numpy(idx).to(self.device)
             t = self.tensors
             return {"obs": {k: v.index_select(0, i) for k, v in t["obs"].items()},
-                    "actions": t["actions"].index_select(0, i), "category": t["category"].index_select(0, i)}
+                    "actions": t["actions"].index_select(0, i), "category": t["category"].index_select(0, i),
+                    "change": t["change"].index_select(0, i)}
         a = self.arrays
         return {
             "obs": {k: torch.from_numpy(v[idx]) for k, v in a.obs.items()},
             "actions": torch.from_numpy(a.actions[idx]),
             "category": torch.from_numpy(a.category[idx].astype(np.int64)),
+            "change": torch.from_numpy(self.change[idx]),
         }
 
 

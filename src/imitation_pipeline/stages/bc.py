@@ -350,6 +350,7 @@ def run(cfg: DictConfig, extra_callbacks: list | None = None) -> dict:
         arch, obs_space, act_space, lr=float(cfg.bc.lr), weight_decay=float(cfg.bc.weight_decay),
         entropy_coef=float(cfg.bc.entropy_coef),
         class_weights=class_weights_for(dm.action_counts(), str(cfg.bc.class_weighting)),
+        change_weight=float(cfg.bc.change_weight),
         freeze_extractor_steps=int(cfg.bc.freeze_extractor_steps), categories=data.categories,
         provenance=provenance(prov.pop("dataset_hash"), seed=int(cfg.seed), **prov),
         channels_last=bool(cfg.trainer.get("channels_last", False)), **data.module_kwargs,

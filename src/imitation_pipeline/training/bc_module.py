@@ -56,6 +56,7 @@ class BCModule(L.LightningModule):
         td_batch_size: int = 256,
         action_names: list[str] | None = None,
         channels_last: bool = False,
+        change_weight: float = 1.0,
     ):
         super().__init__()
         self.arch = dict(arch)
@@ -75,6 +76,7 @@ class BCModule(L.LightningModule):
         self.target_update_every, self.td_batch_size = max(int(target_update_every), 1), int(td_batch_size)
         self.td_sampler = td_sampler
         self.channels_last = bool(channels_last)
+        self.change_weight = float(change_weight)
         self.target_policy = None
         self.target_updates = 0
         if self.td_weight > 0:
@@ -126,10 +128,17 @@ class BCModule(L.LightningModule):
         if self.target_policy is not None and self.global_step % self.target_update_every == 0:
             self.update_target()
 
-    def _losses(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _losses(self, batch: dict, change_weight: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         logits = self.action_logits(batch["obs"])
         actions = batch["actions"]
-        nll = F.cross_entropy(logits, actions, weight=self.class_weights)
+        if change_weight != 1.0 and "change" in batch:
+            # keyframe weighting: the decisions where the demonstrator changed its input count change_weight
+            # times (the class-weighted mean otherwise: sum of w_i * nll_i over sum of w_i)
+            w = self.class_weights[actions] * (1.0 + (change_weight - 1.0) * batch["change"].float())
+            per = F.cross_entropy(logits, actions, reduction="none")
+            nll = (w * per).sum() / w.sum()
+        else:
+            nll = F.cross_entropy(logits, actions, weight=self.class_weights)
         logp = F.log_softmax(logits, dim=-1)
         entropy = -(logp.exp() * logp).sum(-1).mean()
         loss = nll - self.entropy_coef * entropy
@@ -147,7 +156,7 @@ class BCModule(L.LightningModule):
         self._set_extractor_frozen(self.global_step < self.freeze_extractor_steps)
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        loss, nll, entropy, logits = self._losses(batch)
+        loss, nll, entropy, logits = self._losses(batch, self.change_weight)
         acc = (logits.argmax(-1) == batch["actions"]).float().mean()
         n = len(batch["actions"])
         if self.target_policy is not None:
@@ -169,6 +178,10 @@ class BCModule(L.LightningModule):
         n = len(batch["actions"])
         self.log_dict({"val/loss": loss, "val/nll": nll, "val/accuracy": hit.mean()}, on_epoch=True,
                       prog_bar=True, batch_size=n, sync_dist=True)
+        if "change" in batch:  # accuracy on the decisions where the demonstrator changed its input
+            change = batch["change"]
+            self.log("val/change_accuracy", hit[change].mean() if change.any() else hit.new_tensor(0.0),
+                     on_epoch=True, batch_size=max(int(change.sum()), 1), sync_dist=True)
         s = self._val_stats
         s["act_hit"].index_add_(0, batch["actions"], hit)
         s["act_n"].index_add_(0, batch["actions"], torch.ones_like(hit))
