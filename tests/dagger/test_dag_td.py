@@ -95,7 +95,7 @@ def test_pokemon_datamodule_batches_and_replay_buffer(tiny_demos) -> None:
     val_files = {r["file"] for r in dm.val_replays}
     assert len(val_files) == 1 and len(train_files) == 3 and not train_files & val_files  # split by episode
     batch = next(iter(dm.train_dataloader()))
-    assert set(batch) == {"obs", "actions", "category"}
+    assert set(batch) == {"obs", "actions", "category", "change"}
     assert batch["obs"]["player_frame"].shape == (8, 3, 84, 84) and batch["obs"]["player_frame"].dtype == torch.uint8
     assert batch["actions"].dtype == torch.int64 and int(batch["actions"].max()) < 10
     assert len(dm.buffer) == len(dm.train)  # every training transition, nothing from validation

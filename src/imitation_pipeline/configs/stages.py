@@ -59,6 +59,7 @@ class BCConfig:
     rollout_levels: int = 4  # held-out levels: the maps of validation replays
     rollout_train_levels: int = 4  # training levels (maps of training replays): can the policy imitate?
     rollout_max_frames: int = 2000
+    rollout_deterministic: bool = False  # argmax (True) or sampled actions (as evaluate.deterministic)
     # rollouts are spaced out (every k x rollout_every_n_epochs epochs, the last epoch always) when a round
     # would take more than this share of the time (measured at the first round); 0 = never spaced out.
     # Not applied when bc.monitor is a rollout metric.

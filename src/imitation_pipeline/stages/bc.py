@@ -143,7 +143,8 @@ def _npp_data(cfg: DictConfig, modalities: list[str], timer=None) -> BCData:
         spec = rollout_spec(cfg, modalities, int(cfg.bc.rollout_max_frames))
         share = 0.0 if str(cfg.bc.monitor).startswith("rollout/") else float(cfg.bc.get("rollout_max_share", 0.0))
         rollout = RolloutEvaluation(spec, levels, names, int(cfg.bc.rollout_every_n_epochs),
-                                    train_levels, train_names, timer=timer, max_share=share)
+                                    train_levels, train_names, timer=timer, max_share=share,
+                                    deterministic=bool(cfg.bc.rollout_deterministic))
     prov = {"dataset_hash": dm.manifest_path.stem.removeprefix("manifest-"), "train_replays": len(dm.train_replays),
             "val_replays": len(dm.val_replays), "obs_key": dm.manifest_path.parent.name}
     return BCData(dm, observation_space(modalities), spaces.Discrete(6), prov, dm.categories, rollout)

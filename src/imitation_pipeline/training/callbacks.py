@@ -102,8 +102,8 @@ def read_pointer(pointer: str | Path) -> dict:
 class RolloutEvaluation(L.Callback):
     """Every ``every_n_epochs``, play the current policy on held-out levels and log the results.
 
-    Logs ``rollout/success_rate``, ``rollout/return`` and ``rollout/length`` (deterministic actions,
-    one episode per level), which ModelCheckpoint can monitor to keep the best policy by success.
+    Logs ``rollout/success_rate``, ``rollout/return`` and ``rollout/length`` (one episode per level; actions
+    sampled from the policy, as every evaluation of the project, or argmax with ``deterministic``), which ModelCheckpoint can monitor to keep the best policy by success.
     With ``train_levels`` (maps the policy was trained on) it also logs ``rollout/train_success_rate``:
     whether the policy can imitate what it has seen, judged closed-loop. ``history`` keeps every
     evaluation (epoch, held-out and train success) for the stage summary.
@@ -125,10 +125,11 @@ class RolloutEvaluation(L.Callback):
 
     def __init__(self, spec, levels: list, level_names: list[str], every_n_epochs: int = 1,
                  train_levels: list | None = None, train_names: list[str] | None = None, timer=None,
-                 max_share: float = 0.0, clock=time.perf_counter):
+                 max_share: float = 0.0, clock=time.perf_counter, deterministic: bool = False):
         self.spec, self.levels, self.level_names, self.every = spec, list(levels), list(level_names), every_n_epochs
         self.train_levels, self.train_names = list(train_levels or []), list(train_names or [])
         self.timer, self.max_share, self.clock = timer, float(max_share), clock
+        self.deterministic = bool(deterministic)
         self.spacing: int | None = None if self.max_share > 0 else 1  # decided after the first round
         self._epoch_start: float | None = None
         self.history: list[dict] = []
@@ -144,8 +145,8 @@ class RolloutEvaluation(L.Callback):
             return {}
         split = ["val"] * len(self.levels) + ["train"] * len(self.train_levels)
         with torch.random.fork_rng(devices=[]):
-            records = play_levels(policy, replace(self.spec, maps=maps, names=names), split, deterministic=True,
-                                   batch_envs=len(maps))
+            records = play_levels(policy, replace(self.spec, maps=maps, names=names), split,
+                                   deterministic=self.deterministic, batch_envs=len(maps))
         held = [r for r in records if r["category"] == "val"]
         out = {}
         if held:
