@@ -11,6 +11,13 @@ The distances come from the same per-level distance fields as the ``path_*`` obs
 per level. ``Phi`` of a terminal state is 0, as the theory requires for episodic tasks. A level whose
 switch or door cannot be reached (no route) gets the constant potential 0: no shaping, never a NaN.
 
+``progress=True`` (``env.reward_shaping=path_progress``) is the variant most RL code uses: ``F = Phi(s') - Phi(s)``
+(no discount) and a death keeps the potential of where it happened, so the shaping return of an episode is
+exactly the route distance it covered (/ ``distance_px``). It is not invariant in Ng's sense: with the exact
+form, Phi jumps to 0 on death, so dying ``d`` px from the objective earns ``+d / distance_px`` at once (more
+than the death penalty's 0.5 when ``d`` > 500 px at the default scale), which the value function must learn
+to offset from the small ``(1 - gamma) * d`` trickle of staying alive.
+
 ``info["shaping_reward"]`` and ``info["sparse_reward"]`` carry the two parts of every step's reward, so
 the sparse return can be logged apart from the shaped one; success stays the metric.
 """
@@ -25,8 +32,11 @@ from npp_sim.planner.field import lookup
 
 
 class PathShaping(gym.Wrapper):
-    def __init__(self, env: gym.Env, gamma: float, distance_px: float = 1000.0):
+    def __init__(self, env: gym.Env, gamma: float, distance_px: float = 1000.0, progress: bool = False):
         super().__init__(env)
+        self.progress = bool(progress)
+        if self.progress:
+            gamma = 1.0
         if not 0.0 <= float(gamma) <= 1.0:
             raise ValueError(f"shaping gamma must be in [0, 1], got {gamma}")
         if float(distance_px) <= 0:
@@ -47,9 +57,10 @@ class PathShaping(gym.Wrapper):
         return self._fields[key]
 
     def potential(self) -> float:
-        """Phi of the wrapped env's current state (0 on terminal states and unreachable objectives)."""
+        """Phi of the wrapped env's current state (0 on terminal states, except a death with ``progress``,
+        and on unreachable objectives)."""
         sim = self.env.unwrapped.sim
-        if sim.won or sim.dead:
+        if sim.won or (sim.dead and not self.progress):
             return 0.0
         lv = self._level_fields(sim)
         if lv is None:

@@ -106,3 +106,26 @@ def test_ppo_logs_the_sparse_and_shaping_returns(level_and_plan, tmp_path):
     model.learn(64, callback=RewardParts())
     header = (tmp_path / "progress.csv").read_text().splitlines()[0].split(",")
     assert "rollout/ep_sparse_return" in header and "rollout/ep_shaping_return" in header
+
+
+def _die(shaping_env, rng_seed=0, episodes=20, steps=300):
+    """Random play on a mine-heavy level until one episode ends in death; the shaping and potentials of it."""
+    rng = np.random.default_rng(rng_seed)
+    for _ in range(episodes):
+        phis, shaping, _, info = _play(shaping_env, rng.integers(0, 6, size=steps).tolist())
+        if info.get("dead"):
+            return phis, shaping
+    pytest.fail("random play never died on the mine-heavy level")
+
+
+def test_progress_shaping_pays_route_covered_and_nothing_for_dying():
+    data = generate_level("mine_heavy", 104000001).map_data
+    progress = PathShaping(NppEnv([data], observation=["game_state"], frame_skip=4), gamma=0.99, progress=True)
+    assert progress.gamma == 1.0  # F = Phi' - Phi
+    phis, shaping = _die(progress)
+    assert phis[-1] < 0  # the death keeps the potential of where it happened
+    assert shaping.sum() == pytest.approx(phis[-1] - phis[0])  # exactly the route distance covered
+    exact = PathShaping(NppEnv([data], observation=["game_state"], frame_skip=4), gamma=0.99)
+    phis_e, shaping_e = _die(exact)
+    assert phis_e[-1] == 0.0 and shaping_e[-1] == pytest.approx(-phis_e[-2])  # Ng: Phi jumps to 0 on death
+    assert shaping_e[-1] > 0  # ... which pays the remaining distance at the moment of dying

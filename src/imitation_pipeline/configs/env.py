@@ -21,10 +21,13 @@ class NppEnvConfig:
     max_frames: int = 20000
     lr_rule: str = "cancel"
     reward: RewardConfig = field(default_factory=RewardConfig)
-    # potential-based shaping of the PPO training reward (npp_sim.shaping): path_distance | none
-    # (Phi = -route distance still to go / shaping_distance_px; gamma = ppo.gamma). Evaluation envs are never
-    # shaped: success and the game's own return stay the metric. On by default for both PPO arms.
-    reward_shaping: str = "path_distance"
+    # shaping of the PPO training reward from the route distance still to go (npp_sim.shaping; Phi = -distance /
+    # shaping_distance_px): path_distance (Ng et al.: F = ppo.gamma * Phi' - Phi, Phi = 0 on terminal states) |
+    # path_progress (F = Phi' - Phi, a death keeps its Phi: the route covered, nothing for dying far away) |
+    # none. Evaluation envs are never shaped: success and the game's own return stay the metric. path_progress
+    # by default for both PPO arms (scratch PPO, 2 seeds each: path_progress ended at 0.31 / 0.22 held-out
+    # success, path_distance at 0.03 / 0.33; see the README).
+    reward_shaping: str = "path_progress"
     shaping_distance_px: float = 1000.0
     observation: list[str] = field(default_factory=lambda: ["player_frame", "game_state"])
 

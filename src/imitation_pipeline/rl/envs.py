@@ -31,7 +31,7 @@ class EnvSpec:
     max_frames: int
     max_episode_steps: int
     reward: dict = field(default_factory=dict)
-    shaping: str = "none"  # none | path_distance (npp_sim.shaping.PathShaping)
+    shaping: str = "none"  # none | path_distance | path_progress (npp_sim.shaping.PathShaping)
     shaping_gamma: float = 0.99
     shaping_distance_px: float = 1000.0
 
@@ -41,10 +41,11 @@ class EnvSpec:
 
         env = NppEnv(levels=self.maps, level_names=self.names, observation=self.observation,
                      frame_skip=self.frame_skip, max_frames=self.max_frames, reward=self.reward)
-        if self.shaping == "path_distance":
+        if self.shaping in ("path_distance", "path_progress"):
             from npp_sim.shaping import PathShaping
 
-            env = PathShaping(env, self.shaping_gamma, self.shaping_distance_px)
+            env = PathShaping(env, self.shaping_gamma, self.shaping_distance_px,
+                              progress=self.shaping == "path_progress")
         return TimeLimit(env, max_episode_steps=self.max_episode_steps)
 
     def single(self, i: int) -> EnvSpec:
