@@ -12,8 +12,9 @@ drop all of this package's cache files so everything recompiles once.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
+
+from atomic_files import write_text_atomic
 
 _MARK = b"cache=True"
 
@@ -44,8 +45,6 @@ def ensure_fresh_cache() -> None:
         for sub in pkg.rglob("__pycache__"):
             for p in sub.glob("*.nb[ic]"):
                 p.unlink(missing_ok=True)
-        tmp = cache / f"npp_sim_jit.stamp.{os.getpid()}"
-        tmp.write_text(digest)
-        os.replace(tmp, stamp)
+        write_text_atomic(stamp, digest)
     except OSError:
         pass  # read-only install: numba then uses its own cache location

@@ -26,25 +26,24 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import MapFormatError
-
-TILE_OFFSET = 184
-COUNTS_OFFSET = 1150
-ENTITY_OFFSET = 1230
-INNER_W, INNER_H = 42, 23
-GRID_W, GRID_H = 44, 25
-MIN_MAP_BYTES = ENTITY_OFFSET + 4  # the spawn record's x, y and facing bytes must exist
-
-#: entity types with a simulated behaviour
-SUPPORTED_TYPES = frozenset({1, 2, 3, 5, 6, 8, 10, 11, 14, 17, 20, 21, 24, 25, 26, 28})
-#: records that are consumed as part of another entity (ninja spawn, switch records)
-SILENT_TYPES = frozenset({0, 4, 7, 9})
-
-ENTITY_NAMES = {
-    1: "mine", 2: "gold", 3: "exit door", 4: "exit switch", 5: "regular door",
-    6: "locked door", 8: "trap door", 10: "launch pad", 11: "one-way platform",
-    14: "zap drone", 17: "bounce block", 20: "thwump", 21: "toggle mine", 24: "boost pad",
-    25: "death ball", 26: "mini drone", 28: "shove thwump",
-}
+from .map_layout import (  # noqa: F401  (the layout constants are also read from here)
+    COUNTS_OFFSET,
+    ENTITY_NAMES,
+    ENTITY_OFFSET,
+    ERR_DOOR_SWITCH,
+    ERR_EXIT_SWITCH,
+    ERR_SHORT,
+    GRID_H,
+    GRID_W,
+    INNER_H,
+    INNER_W,
+    MIN_MAP_BYTES,
+    SILENT_LOOKUP,
+    SILENT_TYPES,
+    SUPPORTED_LOOKUP,
+    SUPPORTED_TYPES,
+    TILE_OFFSET,
+)
 
 
 @dataclass(frozen=True)
@@ -94,8 +93,6 @@ def _as_bytes(data) -> np.ndarray:
 
 
 def _raise_for(err: int, at: int, source: str) -> None:
-    from .world import ERR_DOOR_SWITCH, ERR_EXIT_SWITCH, ERR_SHORT
-
     if err == ERR_SHORT:
         raise MapFormatError(source, f"map data too short: {at} bytes, need at least {MIN_MAP_BYTES}")
     if err == ERR_EXIT_SWITCH:
@@ -123,10 +120,10 @@ def parse_map(data, source: str = "<map>") -> LevelData:
     Raises :class:`MapFormatError` when the data is too short or a record points past its end;
     warns (``UserWarning``) about entity types the simulator does not model.
     """
-    from .world import _SILENT, _SUPPORTED, parse_records
+    from .world import parse_records  # numba is imported on first parse, not with this module
 
     md = _as_bytes(data)
-    err, at, tiles, exit_count, db_count, rec, skipped = parse_records(md, _SUPPORTED, _SILENT)
+    err, at, tiles, exit_count, db_count, rec, skipped = parse_records(md, SUPPORTED_LOOKUP, SILENT_LOOKUP)
     if err:
         _raise_for(int(err), int(at), source)
     counts = warn_skipped(skipped, source)

@@ -28,7 +28,8 @@ from .layout import (
     N_YS,
 )
 from .map_data import LevelData, _as_bytes, _raise_for, parse_map, warn_skipped
-from .world import _SILENT, _SUPPORTED, build_world, simulate_bytes
+from .map_layout import SILENT_LOOKUP, SUPPORTED_LOOKUP
+from .world import build_world, simulate_bytes
 
 
 class _World:
@@ -256,8 +257,8 @@ def run_inputs(map_data_or_level, input_bytes, lr_rule: str = "cancel",
     ib = np.ascontiguousarray(input_bytes, dtype=np.uint8)
     md = _as_bytes(map_data_or_level)
     out_f, out_s = _outputs(ib.shape[0])
-    err, at, skipped, outcome, when = simulate_bytes(md, ib, lr_rule == "left_wins", _SUPPORTED,
-                                                     _SILENT, out_f, out_s)
+    err, at, skipped, outcome, when = simulate_bytes(md, ib, lr_rule == "left_wins", SUPPORTED_LOOKUP,
+                                                     SILENT_LOOKUP, out_f, out_s)
     if err:
         _raise_for(int(err), int(at), source)
     if skipped.any():

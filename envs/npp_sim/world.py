@@ -2,8 +2,8 @@
 
 Loading is part of the replay-throughput budget, so both steps are numba functions without
 Python objects: :func:`parse_records` walks the entity records (see :mod:`npp_sim.map_data` for
-the byte layout) and :func:`build_world` turns tiles + records into geometry, the entity tables,
-the entity grid and the update orders. :func:`simulate_bytes` chains parse, build and a whole
+the byte layout, :mod:`npp_sim.map_layout` for its constants) and :func:`build_world` turns
+tiles + records into geometry, the entity tables, the entity grid and the update orders. :func:`simulate_bytes` chains parse, build and a whole
 replay in a single call (the batch fast path).
 """
 
@@ -56,7 +56,15 @@ from .layout import (
     NF_SIZE,
     NI_SIZE,
 )
-from .map_data import SILENT_TYPES, SUPPORTED_TYPES
+from .map_layout import (
+    ENTITY_OFFSET,
+    ERR_DOOR_SWITCH,
+    ERR_EXIT_SWITCH,
+    ERR_OK,
+    ERR_SHORT,
+    MIN_MAP_BYTES,
+    TILE_OFFSET,
+)
 from .tiles import (
     N_CELLS,
     TILE_ARC,
@@ -66,19 +74,6 @@ from .tiles import (
     TILE_SHAPE,
     _build_geometry,
 )
-
-TILE_OFFSET = 184
-ENTITY_OFFSET = 1230
-MIN_MAP_BYTES = ENTITY_OFFSET + 4
-
-# error codes of parse_records
-ERR_OK, ERR_SHORT, ERR_EXIT_SWITCH, ERR_DOOR_SWITCH = 0, 1, 2, 3
-
-# lookup tables of the entity types that are simulated / skipped without a warning
-_SUPPORTED = np.zeros(256, dtype=np.bool_)
-_SUPPORTED[sorted(SUPPORTED_TYPES)] = True
-_SILENT = np.zeros(256, dtype=np.bool_)
-_SILENT[sorted(SILENT_TYPES)] = True
 
 MOVABLE_TYPES = np.array([14, 17, 20, 24, 26], dtype=np.int64)  # ascending
 THINKING_TYPES = np.array([1, 5, 20, 21, 25, 28], dtype=np.int64)  # ascending

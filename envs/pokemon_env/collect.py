@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from pokemon_env.episodes import EpisodeBuffer, EpisodeWriter
+from pokemon_env.errors import PokemonEnvError
 from pokemon_env.expert import Expert, make_expert
 
 
@@ -119,12 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.error(f"--env-kwargs must be a JSON object ({exc})")
     if args.max_steps is not None:
         env_kwargs["max_steps"] = args.max_steps
-    from imitation_pipeline.errors import UserFacingError
-
     try:
         expert = make_expert(args.expert, seed=args.seed, epsilon=args.epsilon)
         results = collect(args.env, expert, args.episodes, args.out, args.seed, env_kwargs)
-    except UserFacingError as exc:
+    except PokemonEnvError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     solved = sum(r.terminated for r in results)

@@ -41,6 +41,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from atomic_files import write_bytes_atomic
 
 from pokemon_env.errors import MgbaUnavailableError, RomError
 from pokemon_env.spaces import FRAME_HEIGHT, FRAME_WIDTH, Button, action_space, observation_space
@@ -252,12 +253,7 @@ class PokemonEmeraldEnv(gym.Env):
 
     def save_state(self, path: str | os.PathLike) -> Path:
         """Write the current state (atomically) for use as ``state_path``."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(self.state_bytes())
-        os.replace(tmp, path)
-        return path
+        return write_bytes_atomic(path, self.state_bytes())
 
     def _load_state_bytes(self, data: bytes, source: str = "state") -> None:
         buf = self._ffi.new("unsigned char[]", data)

@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from atomic_files import atomic_open
 
-from imitation_pipeline.atomic_files import atomic_open
 from pokemon_env.spaces import BUTTONS, FRAME_SHAPE, NUM_ACTIONS
 
 FORMAT_NAME = "pokemon_npz"

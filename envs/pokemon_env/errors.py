@@ -1,11 +1,14 @@
-"""Errors of the Pokemon envs that a user can fix; stages print them as one line (UserFacingError)."""
+"""Errors of the Pokemon envs that a user can fix (a missing ROM, mGBA not installed).
+
+The app reports them as one line and exit status 2 (``imitation_pipeline.errors.user_error_types``
+lists :class:`PokemonEnvError`, as it does ``npp_sim``'s format errors); this package does not
+import the app.
+"""
 
 from __future__ import annotations
 
-from imitation_pipeline.errors import UserFacingError
 
-
-class PokemonEnvError(UserFacingError):
+class PokemonEnvError(Exception):
     """Base class: the message names the file or setting and what to do."""
 
 

@@ -34,6 +34,7 @@ import numpy as np  # noqa: E402
 import pygame  # noqa: E402
 
 from pokemon_env.episodes import EpisodeBuffer, EpisodeWriter  # noqa: E402
+from pokemon_env.errors import PokemonEnvError  # noqa: E402
 from pokemon_env.spaces import Button  # noqa: E402
 
 KEY_TO_BUTTON: dict[int, Button] = {
@@ -193,7 +194,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     import gymnasium as gym
 
     import pokemon_env  # noqa: F401
-    from imitation_pipeline.errors import UserFacingError
 
     kwargs: dict[str, Any] = {}
     if args.rom:
@@ -202,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         kwargs["state_path"] = args.state
     try:
         env = gym.make(args.env, **kwargs)
-    except UserFacingError as exc:
+    except PokemonEnvError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     session = KeyboardSession(env, EpisodeWriter(args.out), args.env, args.seed, args.state_out)

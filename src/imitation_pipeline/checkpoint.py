@@ -16,7 +16,7 @@ provenance             dataset content hash, git revision, versions, time (see `
 extra                  optional stage-specific state (optimizer, epoch, ...), plain data/tensors
 =====================  ==================================================================
 
-Writing is atomic (temporary file in the same directory, fsync, ``os.replace``), so an interrupted
+Writing is atomic (temporary file in the same directory, fsync, rename: :mod:`atomic_files`), so an interrupted
 run never leaves a half-written checkpoint under the final name. Loading validates the schema and,
 when given the run's arch and spaces, reports every difference in one error.
 """
@@ -30,7 +30,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from imitation_pipeline.atomic_files import atomic_open
+from atomic_files import atomic_open
+
 from imitation_pipeline.errors import CheckpointError
 
 SCHEMA_VERSION = 1

@@ -6,6 +6,15 @@ and keeps its traceback.
 
 from __future__ import annotations
 
+import importlib
+
+# (module, class) of the env packages' user errors: bad map / demo files, a missing ROM or mGBA
+_ENV_ERRORS = (
+    ("npp_sim.errors", "MapFormatError"),
+    ("npp_sim.formats", "DemoFormatError"),
+    ("pokemon_env.errors", "PokemonEnvError"),
+)
+
 
 class UserFacingError(Exception):
     """An error caused by the user's input; its message names the file and the problem."""
@@ -20,18 +29,14 @@ class DatasetError(UserFacingError):
 
 
 def user_error_types() -> tuple[type[BaseException], ...]:
-    """All exception types reported as one line: ours plus the format errors of the simulator package."""
+    """All exception types reported as one line: ours plus those of the env packages.
+
+    The env packages (``envs/``) never import the app, so they own their error types; this list is
+    where the app recognises them."""
     types: list[type[BaseException]] = [UserFacingError]
-    try:  # the simulator package owns its file-format errors
-        from npp_sim.errors import MapFormatError
-
-        types.append(MapFormatError)
-    except ImportError:
-        pass
-    try:
-        from npp_sim.formats import DemoFormatError
-
-        types.append(DemoFormatError)
-    except ImportError:
-        pass
+    for module, name in _ENV_ERRORS:
+        try:
+            types.append(getattr(importlib.import_module(module), name))
+        except ImportError:
+            pass
     return tuple(types)

@@ -144,16 +144,3 @@ def test_provenance_has_revision_and_hash() -> None:
     assert info["dataset_hash"] == "sha256:123" and info["seed"] == 7
     assert info["git_revision"] and info["torch_version"].startswith("2.13")
 
-
-def test_atomic_files_get_normal_permissions(tmp_path) -> None:
-    import os
-    import stat
-
-    from imitation_pipeline.atomic_files import write_json_atomic
-
-    mask = os.umask(0o022)
-    try:
-        path = write_json_atomic(tmp_path / "r.json", {"a": 1})
-    finally:
-        os.umask(mask)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o644

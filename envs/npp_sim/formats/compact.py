@@ -39,10 +39,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from atomic_files import write_bytes_atomic
 
 from .errors import DemoFormatError
 from .mapblock import MIN_MAP_BYTES, check_map_block, level_name, require_writable_map_block
-from .model import HUMAN_INPUT_MAX, Demo, as_input_array, check_inputs, u32, write_atomic
+from .model import HUMAN_INPUT_MAX, Demo, as_input_array, check_inputs, u32
 
 __all__ = ["V0_HEADER", "V1_HEADER", "encode_v1", "write_v1", "parse_v0", "parse_v1"]
 
@@ -175,5 +176,5 @@ def write_v1(
     success: bool = True,
     check_map: bool = True,
 ) -> Path:
-    """Write an nclone v1 replay atomically (temp file in the same directory + os.replace)."""
-    return write_atomic(path, encode_v1(map_data, inputs, success=success, check_map=check_map))
+    """Write an nclone v1 replay atomically (see :mod:`atomic_files`)."""
+    return write_bytes_atomic(path, encode_v1(map_data, inputs, success=success, check_map=check_map))

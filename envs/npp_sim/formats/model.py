@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -131,30 +129,3 @@ def as_input_array(inputs: Any, max_value: int, what: str) -> np.ndarray:
     if arr.size and (int(arr.min()) < 0 or int(arr.max()) > max_value):
         raise ValueError(f"{what} input bytes must be in 0-{max_value}")
     return np.ascontiguousarray(arr, dtype=np.uint8)
-
-
-def new_file_mode() -> int:
-    """The permissions ``open()`` gives a new file: 0o666 minus the process umask."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` via a temporary file in the same directory + os.replace.
-
-    The file gets the permissions a plain ``open()`` would give it (``mkstemp`` alone makes 0600)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(fd, new_file_mode())
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

@@ -41,10 +41,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from atomic_files import write_bytes_atomic
 
 from .errors import DemoFormatError
 from .mapblock import MIN_MAP_BYTES, check_map_block, level_name, require_writable_map_block
-from .model import INPUT_BYTE_MAX, Demo, as_input_array, check_inputs, write_atomic
+from .model import INPUT_BYTE_MAX, Demo, as_input_array, check_inputs
 
 __all__ = ["V2_VERSION", "V2_MAGIC", "V2_HEADER", "encode_demo", "write_demo", "parse_v2"]
 
@@ -156,7 +157,7 @@ def write_demo(
     created: str | datetime | None = None,
     check_map: bool = True,
 ) -> Path:
-    """Write a v2 demonstration atomically (temp file in the same directory + os.replace)."""
+    """Write a v2 demonstration atomically (see :mod:`atomic_files`)."""
     data = encode_demo(
         map_data,
         inputs,
@@ -169,7 +170,7 @@ def write_demo(
         created=created,
         check_map=check_map,
     )
-    return write_atomic(path, data)
+    return write_bytes_atomic(path, data)
 
 
 def _meta_error(path, what: str) -> DemoFormatError:

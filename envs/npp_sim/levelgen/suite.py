@@ -13,8 +13,8 @@ Storage (one directory per suite)::
                                            "name"}, ...]}
     <dir>/<level_id>.map      raw map data (the bytes the simulator loads)
 
-Every file is written to a temporary name in the same directory and moved into place with
-``os.replace``; ``suite.json`` is written last, so a suite directory is either complete or has no
+Every file is written to a temporary name in the same directory and renamed into place
+(:mod:`atomic_files`); ``suite.json`` is written last, so a suite directory is either complete or has no
 (new) index. :func:`load_suite` raises :class:`SuiteError` naming the file for a missing or
 unreadable index, a missing level file, a sha256 mismatch or malformed map data.
 """
@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from atomic_files import write_bytes_atomic, write_text_atomic
 
 from .errors import SuiteError
 from .generator import CATEGORIES, GENERATOR_VERSION, Level, generate_level
@@ -128,25 +128,6 @@ def build_named_suite(name: str, counts: dict[str, int] | None = None) -> list[L
 # storage
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    from ..formats.model import new_file_mode
-
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(fd, new_file_mode())  # as open() would (mkstemp alone makes 0600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 def _safe_file_name(level_id: str) -> str:
     if not level_id or "/" in level_id or "\\" in level_id or level_id.startswith("."):
         raise ValueError(f"level id {level_id!r} cannot be used as a file name")
@@ -164,7 +145,7 @@ def save_suite(levels: list[Level], directory, name: str = "", base_seed: int | 
     entries = []
     for lv in levels:
         fname = _safe_file_name(lv.level_id)
-        _atomic_write(d / fname, lv.map_data)
+        write_bytes_atomic(d / fname, lv.map_data)
         entries.append({"level_id": lv.level_id, "category": lv.category, "seed": lv.seed,
                         "file": fname, "sha256": lv.sha256, "name": lv.name})
     if counts is None:
@@ -175,7 +156,7 @@ def save_suite(levels: list[Level], directory, name: str = "", base_seed: int | 
              "generator_version": GENERATOR_VERSION, "base_seed": base_seed,
              "counts": counts, "levels": entries}
     path = d / INDEX_NAME
-    _atomic_write(path, (json.dumps(index, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+    write_text_atomic(path, json.dumps(index, indent=1, sort_keys=True) + "\n")
     return path
 
 

@@ -120,9 +120,9 @@ def noisy_level(job: tuple) -> dict:
 
 def _atomic_json(path: Path, obj) -> None:
     """The manifest, written like the demos (temporary file + rename, permissions as ``open()`` gives)."""
-    from npp_sim.formats.model import write_atomic
+    from atomic_files import write_text_atomic
 
-    write_atomic(path, (json.dumps(obj, indent=1, sort_keys=False) + "\n").encode("utf-8"))
+    write_text_atomic(path, json.dumps(obj, indent=1, sort_keys=False) + "\n")
 
 
 def _previous(out: Path, planner: dict, frame_skip: int, retry_failed: bool) -> tuple[dict, dict]:

@@ -10,8 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
-from imitation_pipeline.atomic_files import atomic_open
+from atomic_files import atomic_open
 
 
 class Aggregate:

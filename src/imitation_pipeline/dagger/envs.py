@@ -178,7 +178,7 @@ def make_task(cfg, modalities: Sequence[str]) -> Task:
         env_id, size, gray = str(e.id), int(e.image_size), bool(e.grayscale)
 
         def make_pokemon() -> gym.Env:
-            # RomError / MgbaUnavailableError are UserFacingErrors: one line, exit 2
+            # RomError / MgbaUnavailableError are user errors (user_error_types): one line, exit 2
             return PokemonFrames(gym.make(env_id, **kwargs), key, size, gray, observe)
 
         dcfg = cfg.get("dagger")

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+RUN_CONFIG = "run_config.yaml"  # written by stage=dagger next to its checkpoints
+
 
 def _method(cfg) -> str:
     from imitation_pipeline.dagger.schedule import betas_from_config
@@ -33,7 +35,6 @@ def _method(cfg) -> str:
 def run_config_path(run_dir: Path) -> Path:
     """The run's config: ``run_config.yaml`` (written by stage=dagger), else Hydra's ``.hydra/config.yaml``."""
     from imitation_pipeline.errors import UserFacingError
-    from imitation_pipeline.stages.dagger import RUN_CONFIG
 
     for path in (run_dir / RUN_CONFIG, run_dir / ".hydra" / "config.yaml"):
         if path.is_file():
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(summary_table(results))
     if args.json:
-        from imitation_pipeline.atomic_files import write_json_atomic
+        from atomic_files import write_json_atomic
 
         write_json_atomic(args.json, results)
     return 0

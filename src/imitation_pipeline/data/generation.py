@@ -28,7 +28,8 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from imitation_pipeline.atomic_files import write_json_atomic
+from atomic_files import write_json_atomic
+
 from imitation_pipeline.data.shards import SHARD_SUFFIX, verify_shard, write_shard
 from imitation_pipeline.errors import DatasetError
 
@@ -50,8 +51,9 @@ def _module_file(root: Path, module: str) -> Path | None:
     return None
 
 
-def _imported_modules(path: Path, module: str) -> set[str]:
-    """The ``npp_sim`` modules one source file imports (anywhere in it: imports inside functions too)."""
+def imported_modules(path: Path, module: str) -> set[str]:
+    """The absolute names one source file (the module ``module``) imports, anywhere in it: imports
+    inside functions too; ``from pkg import name`` gives ``pkg`` and ``pkg.name``."""
     import ast
 
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
@@ -68,7 +70,7 @@ def _imported_modules(path: Path, module: str) -> set[str]:
                 target = node.module or ""
             out.add(target)
             out.update(f"{target}.{a.name}" for a in node.names)  # `from pkg import module`
-    return {m for m in out if m == "npp_sim" or m.startswith("npp_sim.")}
+    return out
 
 
 def simulator_sources() -> list[str]:
@@ -86,7 +88,8 @@ def simulator_sources() -> list[str]:
         if path is None:  # `from npp_sim.x import name`: name is not a module
             continue
         seen[mod] = path
-        todo.extend(_imported_modules(path, mod) - seen.keys())
+        todo.extend(m for m in imported_modules(path, mod) - seen.keys()
+                    if m == "npp_sim" or m.startswith("npp_sim."))
         parent = mod.rpartition(".")[0]  # importing a submodule runs its package's __init__
         if parent and parent not in seen:
             todo.append(parent)

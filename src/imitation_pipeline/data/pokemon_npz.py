@@ -43,8 +43,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from atomic_files import atomic_open
 
-from imitation_pipeline.atomic_files import atomic_open
 from imitation_pipeline.errors import DatasetError
 
 FRAME_SHAPE = (160, 240, 3)

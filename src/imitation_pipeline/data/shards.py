@@ -17,8 +17,8 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+from atomic_files import atomic_open
 
-from imitation_pipeline.atomic_files import atomic_open
 from imitation_pipeline.errors import DatasetError
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)

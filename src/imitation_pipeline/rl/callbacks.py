@@ -15,9 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from atomic_files import write_json_atomic
 from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
-
-from imitation_pipeline.atomic_files import write_json_atomic
 
 from .transfer import is_value_key
 

@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 
 import torch
+from atomic_files import write_json_atomic
 from omegaconf import DictConfig, OmegaConf
 
-from imitation_pipeline.atomic_files import write_json_atomic
 from imitation_pipeline.errors import CheckpointError, UserFacingError
 
 from .envs import env_spec, make_level_envs, make_train_env

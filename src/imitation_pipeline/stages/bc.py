@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from atomic_files import write_json_atomic
 from omegaconf import DictConfig, OmegaConf
 
-from imitation_pipeline.atomic_files import write_json_atomic
 from imitation_pipeline.errors import DatasetError, UserFacingError
 
 log = logging.getLogger(__name__)

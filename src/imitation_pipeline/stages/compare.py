@@ -19,9 +19,9 @@ import logging
 from pathlib import Path
 
 import numpy as np
+from atomic_files import write_json_atomic
 from omegaconf import DictConfig
 
-from imitation_pipeline.atomic_files import write_json_atomic
 from imitation_pipeline.errors import UserFacingError
 
 log = logging.getLogger(__name__)

@@ -30,17 +30,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
 import time
 from pathlib import Path
 
 import numpy as np
+from atomic_files import copy_file_atomic, write_bytes_atomic, write_json_atomic
 from omegaconf import DictConfig, OmegaConf
 
-from imitation_pipeline.atomic_files import write_bytes_atomic, write_json_atomic
+from imitation_pipeline.dagger.report import RUN_CONFIG
 from imitation_pipeline.errors import UserFacingError
-
-RUN_CONFIG = "run_config.yaml"
 
 log = logging.getLogger(__name__)
 
@@ -232,14 +230,12 @@ def run(cfg: DictConfig) -> dict:
                 provenance=provenance(data_digest.hexdigest()[:16], seed=seed, iteration=it, env=str(cfg.env.name),
                                       expert=expert.name, dataset_size=len(aggregate)),
             )
-            shutil.copyfile(path, ckpt_dir / "last.ckpt.tmp")
-            os.replace(ckpt_dir / "last.ckpt.tmp", ckpt_dir / "last.ckpt")
+            copy_file_atomic(path, ckpt_dir / "last.ckpt")
             if "eval" in record:
                 key = (record["eval"]["success_rate"], record["eval"]["milestones"], record["eval"]["return"])
                 if best_key is None or key > best_key:
                     best_key, best_path = key, path
-                    shutil.copyfile(path, ckpt_dir / "best.ckpt.tmp")
-                    os.replace(ckpt_dir / "best.ckpt.tmp", ckpt_dir / "best.ckpt")
+                    copy_file_atomic(path, ckpt_dir / "best.ckpt")
             record["checkpoint"] = str(path)
             record["seconds"] = {"collect": round(t_collect, 2), "train": round(t_train, 2),
                                  "total": round(time.perf_counter() - t0, 2)}

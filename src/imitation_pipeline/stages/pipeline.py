@@ -18,9 +18,9 @@ import logging
 import time
 from pathlib import Path
 
+from atomic_files import write_json_atomic
 from omegaconf import DictConfig, OmegaConf
 
-from imitation_pipeline.atomic_files import write_json_atomic
 from imitation_pipeline.errors import DatasetError, UserFacingError
 
 log = logging.getLogger(__name__)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from atomic_files import write_json_atomic
 from omegaconf import DictConfig
 
-from imitation_pipeline.atomic_files import write_json_atomic
 from imitation_pipeline.errors import DatasetError
 
 log = logging.getLogger(__name__)

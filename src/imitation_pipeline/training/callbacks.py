@@ -12,9 +12,9 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
+from atomic_files import atomic_open, write_json_atomic
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 
-from imitation_pipeline.atomic_files import atomic_open, write_json_atomic
 from imitation_pipeline.errors import CheckpointError
 from imitation_pipeline.training.timing import timed
 
