@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 import torch
 from gymnasium import spaces
-from npp_sim.observation_spec import observation_space
+from npp_sim.observation_spec import GRAPH_KEYS, observation_space
 
 from imitation_pipeline.policies import build_policy, example_batch
-from imitation_pipeline.policies.hgt import GRAPH_KEYS
 
 SPACE = observation_space(["graph", "game_state"])
 

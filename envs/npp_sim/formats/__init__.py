@@ -15,7 +15,7 @@ API::
     repair_shifted_map_block(map_data) -> bytes | None
     encode_demo(map_data, inputs, *, success, level_id=None, category=None, frame_skip=1,
                 recorder="", meta=None, created=None, check_map=True) -> bytes       # v2
-    write_demo(path, map_data, inputs, *, success, ...same...) -> Path           # v2, atomic
+    write_demo(path, map_data, inputs, **encode_demo's options) -> Path         # v2, atomic
     encode_v1(map_data, inputs, *, success=True, check_map=True) -> bytes         # nclone v1
     write_v1(path, map_data, inputs, *, success=True, check_map=True) -> Path     # atomic
 

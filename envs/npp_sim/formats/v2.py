@@ -31,6 +31,7 @@ file with an unknown version and refuse it instead of misreading it.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import struct
@@ -143,34 +144,18 @@ def encode_demo(
     return body + struct.pack("<I", zlib.crc32(body))
 
 
-def write_demo(
-    path: str | os.PathLike,
-    map_data: bytes,
-    inputs: Any,
-    *,
-    success: bool | None,
-    level_id: int | str | None = None,
-    category: str | None = None,
-    frame_skip: int = 1,
-    recorder: str = "",
-    meta: Mapping[str, Any] | None = None,
-    created: str | datetime | None = None,
-    check_map: bool = True,
-) -> Path:
-    """Write a v2 demonstration atomically (see :mod:`atomic_files`)."""
-    data = encode_demo(
-        map_data,
-        inputs,
-        success=success,
-        level_id=level_id,
-        category=category,
-        frame_skip=frame_skip,
-        recorder=recorder,
-        meta=meta,
-        created=created,
-        check_map=check_map,
-    )
-    return write_bytes_atomic(path, data)
+def write_demo(path: str | os.PathLike, map_data: bytes, inputs: Any, **options: Any) -> Path:
+    """Write a v2 demonstration atomically (see :mod:`atomic_files`); ``options`` are
+    :func:`encode_demo`'s keyword arguments (``success`` required), which stay their one definition."""
+    return write_bytes_atomic(path, encode_demo(map_data, inputs, **options))
+
+
+_encode_sig = inspect.signature(encode_demo)
+write_demo.__signature__ = _encode_sig.replace(  # type: ignore[attr-defined]  # help() shows the options
+    parameters=[inspect.Parameter("path", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                  annotation="str | os.PathLike"), *_encode_sig.parameters.values()],
+    return_annotation="Path",
+)
 
 
 def _meta_error(path, what: str) -> DemoFormatError:

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..level_categories import CATEGORIES
 from .check import assess_map, plan_ok
 from .errors import SuiteError
 from .mapfile import (
@@ -68,7 +69,6 @@ from .reach import hazard_mask, padded_solid, reach
 __all__ = ["CATEGORIES", "GENERATOR_VERSION", "MAX_ATTEMPTS", "Level", "generate_level",
            "level_id_for"]
 
-CATEGORIES = ("very_simple", "simple", "medium", "complex", "mine_heavy", "exploration")
 GENERATOR_VERSION = 1
 MAX_ATTEMPTS = 200
 

@@ -160,6 +160,8 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
 
     if frame_skip < 1:
         raise ValueError(f"frame_skip must be >= 1, got {frame_skip}")
+    if maps_dir is not None and not Path(maps_dir).is_dir():  # no default folder: the caller names it
+        raise ValueError(f"maps_dir {maps_dir}: not a directory")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if maps_dir is not None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-CATEGORY_NAMES = ("very_simple", "simple", "medium", "complex", "mine_heavy", "exploration")
-
 
 def _counts(*values: int) -> dict[str, int]:
-    return dict(zip(CATEGORY_NAMES, values, strict=True))
+    from npp_sim.level_categories import CATEGORIES  # the one definition (stdlib-only module)
+
+    return dict(zip(CATEGORIES, values, strict=True))
 
 
 @dataclass

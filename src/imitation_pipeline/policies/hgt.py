@@ -33,20 +33,12 @@ from dataclasses import dataclass
 
 import torch
 from gymnasium import spaces
+from npp_sim.observation_spec import GRAPH_KEYS
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 from torch.nn import functional as F
 
 from .common import StateEncoder, optional_key, require_key
-
-GRAPH_KEYS = (
-    "graph_node_feats",
-    "graph_node_types",
-    "graph_node_mask",
-    "graph_edge_index",
-    "graph_edge_types",
-    "graph_edge_mask",
-)
 
 
 @dataclass
