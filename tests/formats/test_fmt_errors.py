@@ -191,10 +191,10 @@ def test_demo_value_semantics():
         hash(a)
     with pytest.raises(AttributeError):
         a.format = "v1"  # frozen
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match='read-only'):
         a.inputs[0] = 3  # read-only view
     built = Demo(MAP, [1, 2], "v2", 1)
     assert built.inputs.dtype == np.uint8 and built.success is True and built.frames == 2
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown demo format 'v9'"):
         Demo(MAP, [], "v9", None)
     assert "frames=7" in repr(a)

@@ -113,7 +113,7 @@ def test_damaged_replay_strict_and_lenient(row_path, npp_reference):
     assert fixed is not None and check_map_block(fixed) == []
     assert fixed == (b"\x00" + demo.map_data)[:-1]
     assert fixed[1231:1233] != demo.map_data[1231:1233]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match='map block inconsistent'):
         encode_demo(demo.map_data, demo.inputs, success=None)  # writers refuse it too
 
 

@@ -218,31 +218,31 @@ def test_v2_map_block_problems_strict_and_lenient():
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    ("kwargs", "message"),
     [
-        {"inputs": [16]},
-        {"inputs": [-1]},
-        {"inputs": [[1, 2]]},
-        {"inputs": [0.5]},
-        {"map_data": MAP[:1234]},
-        {"success": 1},
-        {"frame_skip": 0},
-        {"frame_skip": 70000},
-        {"frame_skip": True},
-        {"level_id": 1.5},
-        {"level_id": True},
-        {"category": 5},
-        {"recorder": None},
-        {"meta": {"x": float("nan")}},
-        {"meta": {"x": object()}},
-        {"meta": {1: 2}},
-        {"created": "yesterday"},
-        {"created": datetime(2025, 1, 1)},  # naive
+        ({"inputs": [16]}, "v2 input bytes must be in 0-15"),
+        ({"inputs": [-1]}, "v2 input bytes must be in 0-15"),
+        ({"inputs": [[1, 2]]}, r"inputs must be 1-D, got shape \(1, 2\)"),
+        ({"inputs": [0.5]}, "inputs must be integers, got dtype float64"),
+        ({"map_data": MAP[:1234]}, "map block is 1234 bytes, shorter than 1235"),
+        ({"success": 1}, "success must be True, False or None, got 1"),
+        ({"frame_skip": 0}, "frame_skip must be in 1-65535, got 0"),
+        ({"frame_skip": 70000}, "frame_skip must be in 1-65535, got 70000"),
+        ({"frame_skip": True}, "frame_skip must be an int, got True"),
+        ({"level_id": 1.5}, "level_id must be an int, str or None, got 1.5"),
+        ({"level_id": True}, "level_id must be an int, str or None, got True"),
+        ({"category": 5}, "category must be a str or None, got 5"),
+        ({"recorder": None}, "recorder must be a str, got None"),
+        ({"meta": {"x": float("nan")}}, "metadata is not JSON-serialisable"),
+        ({"meta": {"x": object()}}, "metadata is not JSON-serialisable"),
+        ({"meta": {1: 2}}, "meta keys must be strings"),
+        ({"created": "yesterday"}, "created must be an ISO 8601 timestamp, got 'yesterday'"),
+        ({"created": datetime(2025, 1, 1)}, r"created must carry a time zone"),  # naive
     ],
 )
-def test_encode_rejects_bad_arguments(kwargs):
+def test_encode_rejects_bad_arguments(kwargs, message):
     args = {"map_data": MAP, "inputs": [1, 2], "success": True, **kwargs}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=message):
         encode_demo(args.pop("map_data"), args.pop("inputs"), **args)
 
 
@@ -282,7 +282,7 @@ def test_failed_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["demo.npd"] and target.read_bytes() == old
     # argument errors are raised before anything touches the disk
     monkeypatch.undo()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match='v2 input bytes must be in 0-15'):
         write_demo(tmp_path / "other.npd", MAP, [99], success=True)
     assert os.listdir(tmp_path) == ["demo.npd"]
 
@@ -293,7 +293,7 @@ def test_write_v1_round_trip(tmp_path):
     assert demo.format == "v1" and demo.success is False
     np.testing.assert_array_equal(demo.inputs, [0, 1, 2, 3, 4, 5])
     assert os.listdir(tmp_path) == ["r.replay"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match='v1 input bytes must be in 0-5'):
         encode_v1(MAP, [8], success=True)  # v1 holds the recorder's six actions only
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match='success must be a bool for v1, got None'):
         encode_v1(MAP, [1], success=None)

@@ -40,7 +40,7 @@ def test_held_helpers_round_trip() -> None:
     assert np.array_equal(actions_of_inputs(b), np.repeat(labels, 3))
     assert np.array_equal(labels_of_input_bytes(b, 3), labels)
     assert np.array_equal(window_labels(np.arange(10), 4), [0, 4, 8])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="input bytes outside the six actions"):
         labels_of_input_bytes(np.array([6, 6], dtype=np.uint8), 1)  # left+right is no action
 
 
@@ -66,7 +66,11 @@ def test_relabelled_labels_win_when_held_in_the_env() -> None:
     dl = decision_labels(map_data, inputs, STRIDE)
     assert dl.executable and dl.relabelled and dl.reason is None
     assert dl.source in ("tracking", "tracking+search", "search")
-    assert 0.0 <= dl.search_share <= 1.0
+    assert dl.search_share == dl.search_windows / len(dl.labels)
+    if dl.source == "tracking+search":  # the share agrees with the source it reports
+        assert 0 < dl.search_windows < len(dl.labels)
+    else:
+        assert dl.search_share == {"tracking": 0.0, "search": 1.0}[dl.source]
     assert dl.raw is not None and not dl.raw.executable
     # the env, holding each label for 4 frames, wins on the last label and not before
     info = _play(map_data, dl.labels, STRIDE)

@@ -91,5 +91,5 @@ def test_sampling_is_seeded_and_add_episode():
     assert np.array_equal(full.next_observations[-1], _obs(9)) and full.dones[-1] == 1.0
     t = a.to_torch()
     assert tuple(t.observations.shape) == (32, 2, 3)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match='cannot sample from an empty replay buffer'):
         ReplayBuffer(4, (2, 3)).sample(1)

@@ -159,7 +159,7 @@ def test_rewards_are_configurable_and_truncation():
     env.reset(seed=0)
     results = [env.step(Button.SELECT) for _ in range(5)]
     assert [r[3] for r in results] == [False] * 4 + [True]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown milestones \\['nope'\\]"):
         PokemonStandInEnv(milestone_rewards={"nope": 1.0})
 
 

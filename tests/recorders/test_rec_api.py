@@ -48,9 +48,9 @@ def test_actions_map_to_the_env_input_bytes_and_controls():
     for action, (byte, controls) in enumerate(zip(ACTION_INPUT_BYTES, ACTION_CONTROLS, strict=True)):
         assert action_to_input(action) == byte
         assert input_to_controls(byte) == controls
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match='action must be an int in 0..5, got 6'):
         action_to_input(6)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match='input byte must be in 0..15, got 16'):
         input_to_controls(16)
 
 

@@ -161,7 +161,7 @@ def test_focus_loss_releases_held_keys_and_quit_event_stops(session, rs):
 
 
 def test_session_needs_levels(tmp_path):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match='KeyboardSession needs at least one level'):
         KeyboardSession([], DemoWriter(tmp_path))
 
 

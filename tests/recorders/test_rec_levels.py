@@ -39,7 +39,7 @@ def test_bad_sources_name_the_file(tmp_path, rs):
         load_levels(tmp_path)
     with pytest.raises(LevelSourceError, match="no such file"):
         load_levels(tmp_path / "nope")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match='PlayLevel needs exactly one of map_data and loader'):
         PlayLevel("x", "x", None)
 
 

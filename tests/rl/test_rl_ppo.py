@@ -68,7 +68,39 @@ def test_bc_kl_update_with_zero_weight_equals_sb3_update() -> None:
         assert torch.allclose(a, b, atol=1e-6), k
 
 
-def test_bc_kl_pulls_towards_the_bc_policy_and_anneals() -> None:
+def _kl_to(bc, policy, obs) -> float:
+    """Mean KL(pi_BC || pi) over ``obs`` (the regulariser's direction)."""
+    with torch.no_grad():
+        bc_logp = torch.log_softmax(bc.get_distribution(obs).distribution.logits, -1)
+        logp = torch.log_softmax(policy.get_distribution(obs).distribution.logits, -1)
+    return float((bc_logp.exp() * (bc_logp - logp)).sum(-1).mean())
+
+
+def test_bc_kl_pulls_towards_the_bc_policy() -> None:
+    """Same seed, same start: a few updates with a large KL weight end nearer the BC policy than weight 0."""
+    arch = {**arch_config("simple_cnn"), "channels": [4, 8, 8], "features_dim": 32, "net_arch_pi": [16],
+            "net_arch_vf": [16]}
+    bc = _model(seed=0).policy
+    with torch.no_grad():  # a BC policy that clearly prefers action 0 (the env rewards action 2)
+        bc.action_net.bias.copy_(torch.tensor([4.0, 0.0, 0.0, 0.0, 0.0, 0.0]))
+    space = observation_space(["player_frame", "game_state"])
+    space.seed(0)
+    obs_np = {k: np.stack([space[k].sample() for _ in range(64)]) for k in space.spaces}
+    kls = {}
+    for weight in (0.0, 10.0):
+        torch.manual_seed(0)
+        model = build_ppo(_Cfg, arch, DummyVecEnv([_env]), learning_rate=1e-2, seed=0)
+        model.set_bc_regulariser(bc, weight, 0)  # constant weight; 0: SB3's own update
+        obs, _ = model.policy.obs_to_tensor(obs_np)
+        start = _kl_to(model.bc_policy, model.policy, obs)
+        model.learn(96)
+        kls[weight] = (start, _kl_to(model.bc_policy, model.policy, obs))
+    assert kls[0.0][0] == pytest.approx(kls[10.0][0])  # the same initial policy
+    assert kls[10.0][1] < 0.5 * kls[10.0][0], kls  # the KL term pulls the policy to the BC policy ...
+    assert kls[10.0][1] < 0.5 * kls[0.0][1], kls  # ... which PPO alone does not
+
+
+def test_bc_kl_weight_anneals() -> None:
     model = _model()
     bc = copy.deepcopy(model.policy)
     model.set_bc_regulariser(bc, 1.0, 1000)

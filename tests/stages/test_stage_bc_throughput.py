@@ -165,7 +165,7 @@ def test_data_device_rules() -> None:
     assert data_device(cuda, "never", 10, free_bytes=100) is None
     assert data_device(cuda, "always", 10**12, free_bytes=100) == cuda
     assert data_device(torch.device("mps"), "auto", 10, free_bytes=100) is None
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="data_on_device must be auto, always or never, got 'sometimes'"):
         data_device(cuda, "sometimes", 1)
 
 
