@@ -42,6 +42,7 @@ GAME_STATE_FIELDS = (
     "switch_activated", "time_remaining",
     "to_switch_dx", "to_switch_dy", "to_exit_dx", "to_exit_dy",
     "path_dx", "path_dy", "path_distance", "jump_held",
+    *(f"mine{i}_{f}" for i in range(4) for f in ("dx", "dy", "present")),
 )  # fmt: skip
 # jump_held: whether the jump button was down on the previous frame. It is part of the game's state
 # (N++ jumps only on a fresh press, so the same pose needs "release" after a held jump and "press" after
@@ -52,6 +53,14 @@ GAME_STATE_FIELDS = (
 # PATH_LOOKAHEAD_CELLS steepest-descent steps down that field from the ninja, in units of PATH_OFFSET_PX;
 # path_distance: the field's value at the ninja / PATH_DISTANCE_PX. An unreachable objective gives
 # (0, 0, FEATURE_BOUND): no direction, "very far".
+# mine{i}_*: the MINE_SLOTS nearest deadly mines (toggled; an untoggled toggle mine is safe) within
+# MINE_RANGE_PX of the ninja, nearest first: offset from the ninja in units of MINE_OFFSET_PX and
+# present = 1 (an empty slot is all zeros). Mines are 4-px dots in the player frame; most deaths of a BC
+# policy on the medium, complex and mine_heavy levels were within touching distance of a mine, so the
+# policy gets their exact positions as numbers, not only as pixels.
+MINE_SLOTS = 4
+MINE_RANGE_PX = 96.0
+MINE_OFFSET_PX = 48.0
 PATH_LOOKAHEAD_CELLS = 8
 PATH_OFFSET_PX = 48.0
 PATH_DISTANCE_PX = 1000.0

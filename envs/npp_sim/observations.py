@@ -199,7 +199,35 @@ def _fill_path(field, x, y, out):
 
 
 @njit(cache=True, nogil=True)
-def _fill_game_state(nf, ni, ef, switch_row, exit_row, switch_activated, frame, max_frames, fields, out):
+def _fill_mines(x, y, ef, ei, out):
+    """The nearest deadly mines within range, nearest first: (dx, dy, 1) per slot (see the spec)."""
+    slots = spec.MINE_SLOTS
+    best_d = np.full(slots, np.inf)
+    best_i = np.full(slots, -1, np.int64)
+    for i in range(ei.shape[0]):
+        t = ei[i, E_TYPE]
+        if (t != 1 and t != 21) or ei[i, E_ACTIVE] == 0 or ei[i, E_STATE] != 0:
+            continue
+        d = np.hypot(ef[i, EF_X] - x, ef[i, EF_Y] - y)
+        if d > spec.MINE_RANGE_PX or d >= best_d[slots - 1]:
+            continue
+        k = slots - 1
+        while k > 0 and best_d[k - 1] > d:
+            best_d[k] = best_d[k - 1]
+            best_i[k] = best_i[k - 1]
+            k -= 1
+        best_d[k] = d
+        best_i[k] = i
+    for k in range(slots):
+        i = best_i[k]
+        if i >= 0:
+            out[3 * k] = (ef[i, EF_X] - x) / spec.MINE_OFFSET_PX
+            out[3 * k + 1] = (ef[i, EF_Y] - y) / spec.MINE_OFFSET_PX
+            out[3 * k + 2] = 1.0
+
+
+@njit(cache=True, nogil=True)
+def _fill_game_state(nf, ni, ef, ei, switch_row, exit_row, switch_activated, frame, max_frames, fields, out):
     x = nf[N_X]
     y = nf[N_Y]
     out[:] = 0.0
@@ -232,6 +260,7 @@ def _fill_game_state(nf, ni, ef, switch_row, exit_row, switch_activated, frame, 
     if fields.shape[0] == 2:
         _fill_path(fields[1] if switch_activated else fields[0], x, y, out[31:34])
     out[34] = 1.0 if ni[N_JIN_OLD] != 0 else 0.0
+    _fill_mines(x, y, ef, ei, out[35:35 + 3 * spec.MINE_SLOTS])
     _clip(out.ravel())
 
 
@@ -331,7 +360,7 @@ def observe_into(nf, ni, ef, ei, switch_row, exit_row, fields, max_frames, style
         global_view_into(layer_global, x, y, ef, ei, style, gv[0])
     if gs.size:
         switched = switch_row >= 0 and ei[switch_row, E_ACTIVE] == 0  # as Simulator.switch_activated
-        _fill_game_state(nf, ni, ef, switch_row, exit_row, switched, ni[N_FRAME], max_frames, fields, gs)
+        _fill_game_state(nf, ni, ef, ei, switch_row, exit_row, switched, ni[N_FRAME], max_frames, fields, gs)
     if ent.size:
         _fill_entities(nf, ef, ei, ent)
     if g_feats.size:
