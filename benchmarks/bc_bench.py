@@ -33,7 +33,7 @@ def _arch(name: str) -> dict:
 
 
 def _data(space, n: int):
-    from imitation_pipeline.data.npp_datamodule import DemoArrays
+    from imitation_pipeline.data.array_datamodule import DemoArrays
     from imitation_pipeline.policies import example_batch
 
     obs = example_batch(space, n, seed=0)
@@ -44,7 +44,7 @@ def _data(space, n: int):
 
 
 def bare_loop(policy, arrays, epochs: int) -> float:
-    from imitation_pipeline.data.npp_datamodule import ArrayBatches, BatchSampler
+    from imitation_pipeline.data.array_datamodule import ArrayBatches, BatchSampler
 
     opt = torch.optim.AdamW(policy.parameters(), lr=3e-4)
     ds, sampler = ArrayBatches(arrays), BatchSampler(len(arrays), BATCH, True, 0)
@@ -65,7 +65,7 @@ def bare_loop(policy, arrays, epochs: int) -> float:
 def lightning_loop(module, arrays, epochs: int) -> tuple[float, float]:
     import lightning as L
 
-    from imitation_pipeline.data.npp_datamodule import ArrayBatches, BatchSampler
+    from imitation_pipeline.data.array_datamodule import ArrayBatches, BatchSampler
 
     class DataWait(L.Callback):
         def __init__(self):

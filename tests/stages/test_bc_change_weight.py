@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from imitation_pipeline.data.npp_datamodule import ArrayBatches, DemoArrays, change_points
+from imitation_pipeline.data.array_datamodule import ArrayBatches, DemoArrays, change_points
 
 
 def test_change_points_mark_label_changes_and_replay_starts() -> None:

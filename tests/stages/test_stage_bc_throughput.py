@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from imitation_pipeline.data.npp_datamodule import BatchSampler, data_device
+from imitation_pipeline.data.array_datamodule import BatchSampler, data_device
 from imitation_pipeline.training.callbacks import RolloutEvaluation
 from imitation_pipeline.training.timing import TimeSplit, format_split
 

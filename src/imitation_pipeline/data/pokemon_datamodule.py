@@ -5,7 +5,7 @@ and split by episode, never by frame (``dataset.val_fraction``, ``dataset.split_
 the BC module's dicts ``{"obs": {obs_key: uint8 (B, C, S, S)}, "actions": (B,), "category": (B,)}``
 where ``obs_key`` is the arch's image modality (see :func:`imitation_pipeline.dagger.envs.pokemon_obs_key`)
 and there is one category, ``pokemon``. Samples are held as one array per key and served one fancy
-index per batch (the N++ datamodule's :class:`BatchSampler` / :class:`ArrayBatches`).
+index per batch (:mod:`~imitation_pipeline.data.array_datamodule`'s :class:`BatchSampler` / :class:`ArrayBatches`).
 
 With ``td=True`` the training episodes also fill a :class:`~imitation_pipeline.data.replay_buffer.ReplayBuffer`
 (``optimize_memory``: each frame stored once) of transitions ``(obs, next_obs, action, reward,
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from imitation_pipeline.data.npp_datamodule import ArrayDataModule, DemoArrays
+from imitation_pipeline.data.array_datamodule import ArrayDataModule, DemoArrays
 from imitation_pipeline.data.pokemon_npz import NUM_ACTIONS, PokemonNpzData, load_pokemon_npz
 from imitation_pipeline.errors import DatasetError
 
