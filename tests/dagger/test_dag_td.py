@@ -12,6 +12,7 @@ from gymnasium import spaces
 
 from imitation_pipeline.data.pokemon_datamodule import PokemonDataModule
 from imitation_pipeline.training.bc_module import BCModule
+from imitation_pipeline.training.td_module import TDBCModule
 
 KEY = "image"
 SPACE = spaces.Dict({KEY: spaces.Box(0, 255, (3, 84, 84), np.uint8)})
@@ -27,15 +28,18 @@ def _transitions(n: int, seed: int = 0) -> dict:
             "dones": (torch.rand(n, generator=g) < 0.3).float()}
 
 
-def _module(**kw) -> BCModule:
+def _module(**kw) -> TDBCModule:
     torch.manual_seed(0)
-    return BCModule(ARCH, SPACE, spaces.Discrete(10), lr=1e-2, **kw)
+    return TDBCModule(ARCH, SPACE, spaces.Discrete(10), lr=1e-2, **kw)
 
 
-def test_td_weight_zero_builds_no_target_network() -> None:
-    module = _module()
-    assert module.target_policy is None
+def test_plain_bc_builds_no_target_network() -> None:
+    torch.manual_seed(0)
+    module = BCModule(ARCH, SPACE, spaces.Discrete(10))
+    assert not hasattr(module, "target_policy") and module.extra_loss(4) == 0.0
     assert not any(k.startswith("target_policy") for k in module.state_dict())
+    with pytest.raises(ValueError, match="needs a td_sampler"):
+        _module(td_sampler=None)
 
 
 def test_td_loss_uses_the_target_network() -> None:

@@ -119,7 +119,8 @@ class BCData:
     provenance: dict  # checkpoint provenance (dataset_hash first)
     categories: list[str]
     rollout: Any = None  # a Lightning callback, or None
-    module_kwargs: dict = field(default_factory=dict)  # extra BCModule arguments (TD loss, action names)
+    module_kwargs: dict = field(default_factory=dict)  # extra module arguments (TD loss, action names)
+    module_class: Any = None  # the LightningModule (BCModule; TDBCModule for the DQN-BC loss)
 
 
 def _npp_data(cfg: DictConfig, modalities: list[str], timer=None) -> BCData:
@@ -181,13 +182,17 @@ def _pokemon_data(cfg: DictConfig, modalities: list[str]) -> BCData:
             log.warning("no rollout evaluation for dataset=pokemon_npz with env=%s (use env=pokemon_standin)",
                         cfg.env.name)
     kwargs: dict = {"action_names": [b.lower() for b in _buttons()]}
+    module_class = None
     if td_weight > 0:
+        from imitation_pipeline.training.td_module import TDBCModule
+
+        module_class = TDBCModule
         kwargs.update(td_weight=td_weight, gamma=float(cfg.bc.gamma), target_update_every=int(cfg.bc.target_update_every),
                       td_sampler=dm.td_batch, td_batch_size=int(cfg.bc.td_batch_size) or int(cfg.bc.batch_size))
     prov = {"dataset_hash": dm.digest, "train_episodes": len(dm.train_replays), "val_episodes": len(dm.val_replays),
             "obs_key": key}
     return BCData(dm, pokemon_observation_space(key, int(d.image_size), bool(d.grayscale)),
-                  spaces.Discrete(int(d.num_actions)), prov, [*dm.all.categories], rollout, kwargs)
+                  spaces.Discrete(int(d.num_actions)), prov, [*dm.all.categories], rollout, kwargs, module_class)
 
 
 def _buttons() -> tuple[str, ...]:
@@ -347,7 +352,7 @@ def run(cfg: DictConfig, extra_callbacks: list | None = None) -> dict:
     dm.data_on_device = str(cfg.trainer.get("data_on_device", "auto"))
     obs_space, act_space = data.observation_space, data.action_space
     prov = dict(data.provenance)
-    module = BCModule(
+    module = (data.module_class or BCModule)(
         arch, obs_space, act_space, lr=float(cfg.bc.lr), weight_decay=float(cfg.bc.weight_decay),
         entropy_coef=float(cfg.bc.entropy_coef),
         class_weights=class_weights_for(dm.action_counts(), str(cfg.bc.class_weighting)),

@@ -5,14 +5,9 @@ network (extractor, policy MLP, action head) that fine-tuning loads; only the va
 for PPO. Loss = negative log-likelihood of the demonstrated action (optionally class-weighted)
 minus ``entropy_coef`` x the policy entropy.
 
-Optional DQN-BC hybrid (``td_weight > 0``, off by default): the policy's action logits are read as
-Q-values (no separate head, so the checkpoint and the PPO transfer are unchanged) and
-``td_weight * Huber(Q(s, a) - (r + gamma * (1 - done) * max_a' Q_target(s', a')))`` is added to the
-loss, on transitions drawn from ``td_sampler`` (a replay buffer of the demonstrations). Cross-entropy
-only fixes the logits up to a per-state constant; the TD term pins that constant to the return, so
-the two losses do not fight, and softmax(Q) stays the BC policy. ``Q_target`` is a frozen copy of
-the policy, refreshed (hard copy) every ``target_update_every`` optimizer steps
-(``target_updates`` counts the refreshes).
+The DQN-BC hybrid (``bc.td_weight > 0``) is the subclass
+:class:`~imitation_pipeline.training.td_module.TDBCModule`: it adds a TD term through
+:meth:`BCModule.extra_loss`.
 
 Checkpoints written by Lightning also carry the project's schema (``policy_state_dict``, arch,
 spaces, stage, metrics, provenance), so every ``.ckpt`` it saves loads with
@@ -21,8 +16,6 @@ spaces, stage, metrics, provenance), so every ``.ckpt`` it saves loads with
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
 from typing import Any
 
 import lightning as L
@@ -49,11 +42,6 @@ class BCModule(L.LightningModule):
         freeze_extractor_steps: int = 0,
         categories: list[str] | None = None,
         provenance: dict | None = None,
-        td_weight: float = 0.0,
-        gamma: float = 0.99,
-        target_update_every: int = 500,
-        td_sampler: Callable[[int], dict] | None = None,
-        td_batch_size: int = 256,
         action_names: list[str] | None = None,
         channels_last: bool = False,
         change_weight: float = 1.0,
@@ -70,20 +58,9 @@ class BCModule(L.LightningModule):
         self.provenance = dict(provenance or {})
         self._frozen = False
         self._val_stats: dict[str, torch.Tensor] = {}
-        # DQN-BC hybrid (see the module docstring); nothing of it exists when td_weight == 0.
         self.action_names = tuple(action_names) if action_names else ACTION_NAMES  # per-action val metrics
-        self.td_weight, self.gamma = float(td_weight), float(gamma)
-        self.target_update_every, self.td_batch_size = max(int(target_update_every), 1), int(td_batch_size)
-        self.td_sampler = td_sampler
         self.channels_last = bool(channels_last)
         self.change_weight = float(change_weight)
-        self.target_policy = None
-        self.target_updates = 0
-        if self.td_weight > 0:
-            if td_sampler is None:
-                raise ValueError("td_weight > 0 needs a td_sampler (transitions with rewards)")
-            self.target_policy = copy.deepcopy(self.policy)
-            self.target_policy.requires_grad_(False)
 
     def _freeze_value_branch(self) -> None:
         """The value branch (PPO's; no BC loss reaches it) gets no gradients: frozen, DDP does not
@@ -105,28 +82,6 @@ class BCModule(L.LightningModule):
     def logits_of(policy, obs: dict[str, torch.Tensor]) -> torch.Tensor:
         features = policy.extract_features(obs, policy.pi_features_extractor)
         return policy.action_net(policy.mlp_extractor.forward_actor(features))
-
-    # --- the optional TD loss (DQN-BC) -------------------------------------------------------------
-    def td_loss(self, batch: dict) -> torch.Tensor:
-        """Huber TD error of Q = action logits against the target network (no gradient into it)."""
-        q = self.action_logits(batch["obs"]).gather(1, batch["actions"].long()[:, None]).squeeze(1)
-        with torch.no_grad():
-            next_q = self.logits_of(self.target_policy, batch["next_obs"]).max(dim=1).values
-            target = batch["rewards"].float() + self.gamma * (1.0 - batch["dones"].float()) * next_q
-        return F.smooth_l1_loss(q, target)
-
-    def update_target(self) -> None:
-        self.target_policy.load_state_dict(self.policy.state_dict())
-        self.target_updates += 1
-
-    def _td_batch(self) -> dict:
-        batch = self.td_sampler(self.td_batch_size)
-        return {k: ({kk: vv.to(self.device) for kk, vv in v.items()} if isinstance(v, dict) else v.to(self.device))
-                for k, v in batch.items()}
-
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
-        if self.target_policy is not None and self.global_step % self.target_update_every == 0:
-            self.update_target()
 
     def _losses(self, batch: dict, change_weight: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         logits = self.action_logits(batch["obs"])
@@ -155,14 +110,15 @@ class BCModule(L.LightningModule):
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
         self._set_extractor_frozen(self.global_step < self.freeze_extractor_steps)
 
+    def extra_loss(self, batch_size: int) -> torch.Tensor | float:
+        """A term added to the training loss (subclasses: the DQN-BC TD term); 0 here."""
+        return 0.0
+
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         loss, nll, entropy, logits = self._losses(batch, self.change_weight)
         acc = (logits.argmax(-1) == batch["actions"]).float().mean()
         n = len(batch["actions"])
-        if self.target_policy is not None:
-            td = self.td_loss(self._td_batch())
-            loss = loss + self.td_weight * td
-            self.log("train/td", td, on_step=True, on_epoch=True, batch_size=n)
+        loss = loss + self.extra_loss(n)
         self.log_dict({"train/loss": loss, "train/nll": nll, "train/entropy": entropy, "train/accuracy": acc},
                       on_step=True, on_epoch=True, prog_bar=False, batch_size=n)
         return loss
