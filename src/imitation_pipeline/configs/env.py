@@ -15,6 +15,7 @@ class RewardConfig:
 
 @dataclass
 class NppEnvConfig:
+    _target_: str = "imitation_pipeline.env_factory.npp_env"  # the env factory (imitation_pipeline.env_factory.make_env instantiates it)
     name: str = "npp"
     id: str = "NPP-v0"
     frame_skip: int = 4  # decision rate: BC labels (generate.stride) and PPO steps hold an action this many frames
@@ -29,6 +30,7 @@ class NppEnvConfig:
     # success, path_distance at 0.03 / 0.33; see the README).
     reward_shaping: str = "path_progress"
     shaping_distance_px: float = 1000.0
+    # what the env observes (conf/env/npp.yaml: the arch's modalities); every N++ env is made with it
     observation: list[str] = field(default_factory=lambda: ["player_frame", "game_state"])
 
 
@@ -40,6 +42,7 @@ class PokemonStandInEnvConfig:
     """``PokemonStandIn-v0`` (procedural tile world, scripted BFS expert). Frames are preprocessed for
     the policy exactly as ``dataset=pokemon_npz`` preprocesses episodes (area resize, channel-first)."""
 
+    _target_: str = "imitation_pipeline.env_factory.pokemon_standin_env"
     name: str = "pokemon_standin"
     id: str = "PokemonStandIn-v0"
     rows: int = 18  # world size in tiles incl. the tree border (>= 10 x 12)
@@ -63,6 +66,7 @@ class PokemonStandInEnvConfig:
 class PokemonEmeraldEnvConfig:
     """``PokemonEmerald-v0`` through mGBA; the ROM is yours (``env.rom_path`` or $POKEMON_EMERALD_ROM)."""
 
+    _target_: str = "imitation_pipeline.env_factory.pokemon_emerald_env"
     name: str = "pokemon_emerald"
     id: str = "PokemonEmerald-v0"
     rom_path: str | None = None

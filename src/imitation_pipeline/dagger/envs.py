@@ -3,7 +3,9 @@
 A task knows how to make its gymnasium env with observations in the policy's format, which episodes
 to play for training rollouts and for evaluation, and how to read milestones / success from ``info``:
 
-* ``env=npp``: :class:`npp_sim.env.NppEnv` on levels from the level generator's suites (observation
+Every env comes from the one env factory (:func:`imitation_pipeline.env_factory.make_env`, ``cfg.env``):
+
+* ``env=npp``: the N++ env on levels from the level generator's suites (observation
   dict of ``arch.modalities``); milestones = exit switch activated + level won; success = won.
 * ``env=pokemon_standin`` / ``env=pokemon_emerald``: the raw ``(160, 240, 3)`` frame is preprocessed
   exactly as ``dataset=pokemon_npz`` preprocesses episodes (area resize to ``image_size``,
@@ -12,20 +14,21 @@ to play for training rollouts and for evaluation, and how to read milestones / s
   milestone (``reach_exit``) was reached. The raw frame stays available as ``env.raw_observation``
   (experts and external oracles get the frame the game shows, not the policy's input).
 
-:func:`evaluate` plays a policy on a task's evaluation episodes and returns per-episode records
+:func:`evaluate` plays a policy on a task's evaluation episodes (through the one rollout loop,
+:func:`imitation_pipeline.evaluation.runner.play`) and returns per-episode records
 (``return``, ``length``, ``milestones``, ``success``) plus their means.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
 
 from imitation_pipeline.errors import UserFacingError
+from imitation_pipeline.evaluation.runner import Episode, LevelSeededSampler, eval_mode, play
 
 NON_IMAGE_MODALITIES = ("game_state", "entities", "graph")
 
@@ -84,15 +87,6 @@ class PokemonFrames(gym.Wrapper):
 
 
 @dataclass
-class Episode:
-    """How to start one episode: ``env.reset(seed=seed, options=options)``, shown as ``name``."""
-
-    name: str
-    seed: int | None = None
-    options: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
 class Task:
     kind: str  # npp | pokemon
     make_env: Callable[[], gym.Env]
@@ -128,24 +122,25 @@ def npp_levels(counts: dict[str, int], suite: str) -> tuple[list[bytes], list[st
 
 
 def make_task(cfg, modalities: Sequence[str]) -> Task:
-    """The task of ``cfg.env`` (needs ``cfg.dagger`` for the N++ levels and Pokemon world seeds)."""
+    """The task of ``cfg.env`` (needs ``cfg.dagger`` for the N++ levels and Pokemon world seeds); its env is
+    made by the one env factory (:func:`imitation_pipeline.env_factory.make_env`) from ``cfg.env``."""
     from omegaconf import OmegaConf
+
+    from imitation_pipeline.env_factory import make_env
 
     name = str(cfg.env.name)
     if name == "npp":
-        from npp_sim.env import NppEnv
-
         dcfg = cfg.dagger
         max_frames = int(dcfg.npp_max_frames)
         train, train_names = npp_levels(OmegaConf.to_container(dcfg.npp_train_levels), "train")
         evals, eval_names = npp_levels(OmegaConf.to_container(dcfg.npp_eval_levels), "test")
         levels, names = train + evals, train_names + eval_names
-        reward = OmegaConf.to_container(cfg.env.reward, resolve=True)
         frame_skip = int(cfg.env.frame_skip)
+        env_cfg = OmegaConf.to_container(cfg.env, resolve=True)
 
-        def make_npp() -> gym.Env:
-            return NppEnv(levels=levels, level_names=names, observation=list(modalities), frame_skip=frame_skip,
-                          max_frames=max_frames, reward=reward)
+        def make_npp() -> gym.Env:  # DAgger's own episode cut (max_steps), no shaping: the game's reward
+            return make_env(env_cfg, levels=levels, level_names=names, observation=list(modalities),
+                            max_frames=max_frames, reward_shaping="none")
 
         from npp_sim.observation_spec import observation_space
 
@@ -159,27 +154,15 @@ def make_task(cfg, modalities: Sequence[str]) -> Task:
             max_steps=-(-max_frames // frame_skip) + 1, num_milestones=2,
         )
     if name in ("pokemon_standin", "pokemon_emerald"):
-        import pokemon_env  # noqa: F401  (registers the gymnasium ids)
-
         e = cfg.env
         key = pokemon_obs_key(modalities)
-        if name == "pokemon_standin":
-            # a run config without show_progress predates the progress panel: replay it panel-less
-            kwargs = {"rows": int(e.rows), "cols": int(e.cols), "max_steps": int(e.max_steps),
-                      "step_reward": float(e.step_reward), "show_progress": bool(e.get("show_progress", False))}
-            n_milestones = 3
-            observe = bool(e.get("observe_milestones", False))
-        else:
-            kwargs = {"rom_path": e.rom_path, "state_path": e.state_path, "frames_per_action": int(e.frames_per_action),
-                      "hold_frames": int(e.hold_frames), "reset_noop_max": int(e.reset_noop_max),
-                      "max_steps": int(e.max_steps)}
-            n_milestones = 0
-            observe = False
-        env_id, size, gray = str(e.id), int(e.image_size), bool(e.grayscale)
+        n_milestones = 3 if name == "pokemon_standin" else 0
+        observe = name == "pokemon_standin" and bool(e.get("observe_milestones", False))
+        size, gray = int(e.image_size), bool(e.grayscale)
+        env_cfg = OmegaConf.to_container(e, resolve=True)
 
         def make_pokemon() -> gym.Env:
-            # RomError / MgbaUnavailableError are user errors (user_error_types): one line, exit 2
-            return PokemonFrames(gym.make(env_id, **kwargs), key, size, gray, observe)
+            return make_env(env_cfg, obs_key=key)
 
         dcfg = cfg.get("dagger")
         base = int(dcfg.world_seed) if dcfg is not None else 0
@@ -198,38 +181,28 @@ def make_task(cfg, modalities: Sequence[str]) -> Task:
 
 
 def evaluate(policy, task: Task, env: gym.Env | None = None, deterministic: bool = True,
-             episodes: Sequence[Episode] | None = None, action_noise: float = 0.0, noise_seed: int = 0) -> dict:
-    """Play ``policy`` (an SB3 policy) on the task's evaluation episodes.
+             episodes: Sequence[Episode] | None = None, action_noise: float = 0.0, noise_seed: int = 0,
+             seed: int = 0, batch_envs: int = 8) -> dict:
+    """Play ``policy`` (an SB3 policy) on the task's evaluation episodes (or ``episodes``), through the one
+    rollout loop (:func:`imitation_pipeline.evaluation.runner.play`): ``batch_envs`` envs of the task in
+    lock-step, or ``env`` alone when given. Episodes are cut after ``task.max_steps`` steps.
 
+    The k-th episode samples its actions (``deterministic=False``) from its own generator ``(seed, k)``.
     ``action_noise`` > 0 replaces the policy's action by a uniformly random one with that probability
-    (seeded): a robustness probe, how well the policy recovers from states its own actions avoid.
+    (generator ``(noise_seed, k)``): a robustness probe, how well the policy recovers from states its own
+    actions avoid.
 
     Returns ``{"episodes": [records], "return", "length", "milestones", "success_rate"}`` (means).
     """
-    own = env is None
-    env = task.make_env() if own else env
-    was_training = policy.training
-    policy.set_training_mode(False)
-    records = []
-    noise = np.random.default_rng(noise_seed)
-    try:
-        for ep in (task.eval_episodes if episodes is None else episodes):
-            obs, info = env.reset(seed=ep.seed, options=ep.options or None)
-            total, steps, terminated, truncated = 0.0, 0, False, False
-            while not (terminated or truncated) and steps < task.max_steps:
-                action, _ = policy.predict(obs, deterministic=deterministic)
-                if action_noise > 0 and noise.random() < action_noise:
-                    action = noise.integers(task.action_space.n)
-                obs, reward, terminated, truncated, info = env.step(int(action))
-                total += float(reward)
-                steps += 1
-            records.append({"episode": ep.name, "return": total, "length": steps,
-                            "milestones": task.milestones(info), "success": task.success(info, terminated)})
-    finally:
-        if own:
-            env.close()
-        policy.set_training_mode(was_training)
-    return summarize(records)
+    episodes = list(task.eval_episodes if episodes is None else episodes)
+    actor = LevelSeededSampler(policy, range(len(episodes)), seed, deterministic=deterministic,
+                               action_noise=action_noise, noise_seed=noise_seed, n_actions=int(task.action_space.n))
+    with eval_mode(policy):
+        played = play(actor, task.make_env if env is None else env, [[ep] for ep in episodes],
+                      batch_envs=batch_envs, max_steps=task.max_steps)
+    return summarize([{"episode": p.episode.name, "return": p.ret, "length": p.length,
+                       "milestones": task.milestones(p.info), "success": task.success(p.info, p.terminated)}
+                      for (p,) in played])
 
 
 def summarize(records: list[dict]) -> dict:

@@ -1,86 +1,232 @@
-"""Play a policy on every level of a suite and summarise per category.
+"""The one rollout loop: play episodes on a batch of envs, one batched policy call per step.
 
-One implementation, on SB3's ``evaluate_policy``: the levels are split into chunks of
-``batch_envs``; each chunk is a ``DummyVecEnv`` with one single-level env per level, so every level
-is played exactly ``episodes`` times and the policy sees one batch per step. Per-episode records
-come from ``evaluate_policy``'s callback (the finishing env's index identifies the level). With
-``deterministic=True`` (argmax actions, a bit-exact simulator) the numbers are identical on every
-run. Sampled actions draw from one numpy generator per level, seeded by (seed, level index), so they are
-identical on every run too, whatever ``batch_envs`` is (see :class:`LevelSeededSampler`).
+:func:`play` is generic over the env (any gymnasium env from a factory, N++ or Pokemon) and over
+who acts (an ``actor(observations, groups, steps) -> actions``). Episodes come in *groups*: a group's
+episodes are played one after another on one env slot, and its sampled actions draw from the group's
+own generator, so a group's episodes do not depend on which other groups share the batch or on
+``batch_envs`` (see :class:`LevelSeededSampler`). Every rollout of the project goes through it:
+
+* :func:`play_levels` (``stage=evaluate``, BC rollouts ``RolloutEvaluation``, PPO's ``HeldOutEval``):
+  every level of a suite ``episodes`` times, one group per level, seeded by (seed, level index);
+* :func:`imitation_pipeline.dagger.envs.evaluate` (DAgger, ``TaskRolloutEvaluation``): a task's
+  evaluation episodes, one group per episode;
+* ``stage=export``: recorded actions replayed, with the trajectories kept.
+
+With ``deterministic=True`` (argmax actions, a bit-exact simulator) the numbers are identical on every
+run; sampled actions are too (one numpy generator per group).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import torch
 
-from imitation_pipeline.rl.envs import EnvSpec, make_level_envs
+from imitation_pipeline.rl.envs import EnvSpec
+
+
+@dataclass
+class Episode:
+    """How to start one episode: ``env.reset(seed=seed, options=options)``, shown as ``name``; it is cut
+    after ``max_steps`` steps when given (else after :func:`play`'s ``max_steps``)."""
+
+    name: str
+    seed: int | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    max_steps: int | None = None
+
+
+@dataclass
+class Played:
+    """One finished episode: its group, its index in the group, and what happened."""
+
+    group: int
+    index: int
+    episode: Episode
+    ret: float
+    length: int
+    terminated: bool
+    truncated: bool
+    info: dict
+    trajectory: dict | None = None  # with play(record=True): observations (T+1), actions, rewards, terminations, truncations
 
 
 class LevelSeededSampler:
-    """``predict`` for SB3's ``evaluate_policy``: one batched forward pass, then each env's action drawn
-    from its own generator (``np.random.default_rng((seed, level))``), so a level's episodes do not depend
-    on which other levels share its batch."""
+    """The actor of an SB3 policy: one batched forward pass, then each row's action drawn from its
+    group's own generator (``np.random.default_rng((seed, key))``), so a group's episodes do not depend on
+    which other groups share its batch. ``action_noise`` > 0 replaces an action by a uniformly random
+    one with that probability, from a second generator per group (``(noise_seed, key)``)."""
 
-    def __init__(self, policy, levels: list[int], seed: int):
-        self.policy = policy
+    def __init__(self, policy, levels: Sequence[int], seed: int, *, deterministic: bool = False,
+                 action_noise: float = 0.0, noise_seed: int = 0, n_actions: int | None = None):
+        self.policy, self.deterministic, self.action_noise = policy, bool(deterministic), float(action_noise)
         self.rngs = [np.random.default_rng((int(seed), int(level))) for level in levels]
+        self.noise = [np.random.default_rng((int(noise_seed), int(level))) for level in levels]
+        self.n_actions = n_actions
 
-    def predict(self, observation, state=None, episode_start=None, deterministic: bool = False):
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = False,
+                rows: Sequence[int] | None = None):
+        """Actions of a batch (SB3's ``predict`` signature); ``rows`` names each row's generator (default: all, in order)."""
         if deterministic:
-            return self.policy.predict(observation, state, episode_start, deterministic=True)
+            actions, _ = self.policy.predict(observation, deterministic=True)
+            return actions, state
+        rngs = self.rngs if rows is None else [self.rngs[r] for r in rows]
         with torch.no_grad():
             obs, _ = self.policy.obs_to_tensor(observation)
             probs = self.policy.get_distribution(obs).distribution.probs.double().cpu().numpy()
         probs /= probs.sum(axis=1, keepdims=True)
-        actions = np.array([rng.choice(probs.shape[1], p=p) for rng, p in zip(self.rngs, probs, strict=True)])
+        actions = np.array([rng.choice(probs.shape[1], p=p) for rng, p in zip(rngs, probs, strict=True)])
         return actions, state
+
+    def __call__(self, observation, groups: Sequence[int], steps: Sequence[int]) -> np.ndarray:
+        actions, _ = self.predict(observation, deterministic=self.deterministic, rows=groups)
+        actions = np.broadcast_to(np.asarray(actions), (len(groups),)).copy()
+        if self.action_noise > 0:
+            n = self.n_actions if self.n_actions is not None else int(self.policy.action_space.n)
+            for i, g in enumerate(groups):
+                if self.noise[g].random() < self.action_noise:
+                    actions[i] = self.noise[g].integers(n)
+        return actions
+
+
+@contextmanager
+def eval_mode(policy) -> Iterator[None]:
+    """The policy in evaluation mode for the block, its training mode restored after."""
+    was_training = policy.training
+    policy.set_training_mode(False)
+    try:
+        yield
+    finally:
+        policy.set_training_mode(was_training)
+
+
+def _stack(observations: list, space: gym.Space):
+    """A batch of observations as a VecEnv would give it (arrays of the space's dtype)."""
+    if isinstance(space, gym.spaces.Dict):
+        return {k: np.stack([np.asarray(o[k], dtype=space[k].dtype) for o in observations]) for k in space.spaces}
+    return np.stack([np.asarray(o, dtype=space.dtype) for o in observations])
+
+
+@dataclass
+class _Slot:
+    env: gym.Env
+    group: int = -1
+    index: int = 0
+    obs: Any = None
+    ret: float = 0.0
+    steps: int = 0
+    limit: int | None = None
+    trajectory: dict | None = None
+
+
+def play(actor: Callable, make_env: Callable[[], gym.Env] | gym.Env, groups: Sequence[Sequence[Episode]], *,
+         batch_envs: int = 32, max_steps: int | None = None, record: bool = False,
+         on_episode: Callable[[Played], None] | None = None) -> list[list[Played]]:
+    """Play every episode of ``groups``; returns, per group, its episodes in order.
+
+    Up to ``batch_envs`` env slots (each made by ``make_env()`` when first needed, closed at the end)
+    step in lock-step: one ``actor(observations, groups, steps)`` call per step for the rows of all
+    running episodes (``groups[i]`` is the group of row ``i``, ``steps[i]`` its step in the episode). A
+    slot plays its group's episodes one after another, then takes the next group. ``make_env`` may be
+    an env instead: it is then the only slot (``batch_envs`` 1), and left open. An episode ends when the
+    env terminates or truncates it, or after ``max_steps`` (or its own ``Episode.max_steps``) steps.
+    """
+    own = not isinstance(make_env, gym.Env)
+    batch_envs = max(1, int(batch_envs)) if own else 1
+    results: list[list[Played]] = [[] for _ in groups]
+    pending = deque(g for g, eps in enumerate(groups) if eps)
+    idle: list[_Slot] = [] if own else [_Slot(make_env)]
+    made: list[gym.Env] = []
+    active: list[_Slot] = []
+
+    def start(slot: _Slot) -> None:
+        ep = groups[slot.group][slot.index]
+        slot.obs, _ = slot.env.reset(seed=ep.seed, options=ep.options or None)
+        slot.ret, slot.steps = 0.0, 0
+        slot.limit = ep.max_steps if ep.max_steps is not None else max_steps
+        slot.trajectory = ({"observations": [slot.obs], "actions": [], "rewards": [], "terminations": [],
+                            "truncations": []} if record else None)
+
+    try:
+        while pending or active:
+            while pending and len(active) < batch_envs:
+                if idle:
+                    slot = idle.pop()
+                else:
+                    slot = _Slot(make_env())
+                    made.append(slot.env)
+                slot.group, slot.index = pending.popleft(), 0
+                start(slot)
+                active.append(slot)
+            space = active[0].env.observation_space
+            actions = actor(_stack([s.obs for s in active], space), [s.group for s in active],
+                            [s.steps for s in active])
+            still: list[_Slot] = []
+            for slot, action in zip(active, actions, strict=True):
+                slot.obs, reward, terminated, truncated, info = slot.env.step(int(action))
+                slot.ret += float(reward)
+                slot.steps += 1
+                if slot.trajectory is not None:
+                    for key, value in (("observations", slot.obs), ("actions", int(action)), ("rewards", float(reward)),
+                                       ("terminations", bool(terminated)), ("truncations", bool(truncated))):
+                        slot.trajectory[key].append(value)
+                if not (terminated or truncated or (slot.limit is not None and slot.steps >= slot.limit)):
+                    still.append(slot)
+                    continue
+                done = Played(slot.group, slot.index, groups[slot.group][slot.index], slot.ret, slot.steps,
+                              bool(terminated), bool(truncated), info, slot.trajectory)
+                results[slot.group].append(done)
+                if on_episode is not None:
+                    on_episode(done)
+                slot.index += 1
+                if slot.index < len(groups[slot.group]):
+                    start(slot)
+                    still.append(slot)
+                else:
+                    idle.append(slot)
+            active = still
+    finally:
+        for env in made:
+            env.close()
+    return results
 
 
 def play_levels(policy, spec: EnvSpec, categories: list[str], *, episodes: int = 1, deterministic: bool = False,
                 batch_envs: int = 32, seed: int = 0, progress: bool = False) -> list[dict]:
-    """One record per (level, episode): level, category, episode, success, return, length, frames."""
-    from stable_baselines3.common.evaluation import evaluate_policy
+    """One record per (level, episode): level, category, episode, success, return, length, frames.
+
+    Every level of ``spec`` is one group of ``episodes`` episodes (sampled actions seeded by (seed, level
+    index)); the env is ``spec``'s without reward shaping: the returns are the game's own.
+    """
     from tqdm.auto import tqdm
 
     n = len(spec.maps)
-    records: list[dict] = []
+    env_spec = replace(spec, shaping="none")
+    groups = [[Episode(spec.names[i], options={"level_index": i})] * episodes for i in range(n)]
     bar = tqdm(total=n * episodes, desc="evaluate", unit="episode", disable=not progress, leave=False)
-    was_training = policy.training
-    policy.set_training_mode(False)
+    wins: list[bool] = []
+
+    def on_episode(p: Played) -> None:
+        wins.append(bool(p.info.get("is_success", False)))
+        bar.update(1)
+        bar.set_postfix(success=f"{np.mean(wins):.2f}")
+
     try:
-        for start in range(0, n, max(1, batch_envs)):
-            indices = list(range(start, min(n, start + batch_envs)))
-            venv = make_level_envs(spec, indices)
-
-            def on_step(local_vars: dict, _globals: dict, indices=indices) -> None:
-                if not local_vars["done"]:
-                    return
-                i, info = local_vars["i"], local_vars["info"]
-                level = indices[i]
-                records.append({
-                    "level": spec.names[level], "category": categories[level],
-                    "episode": int(local_vars["episode_counts"][i]),
-                    "success": bool(info.get("is_success", False)),
-                    "return": float(info["episode"]["r"]), "length": int(info["episode"]["l"]),
-                    "frames": int(info.get("frame", 0)),
-                })
-                bar.update(1)
-                bar.set_postfix(success=f"{np.mean([r['success'] for r in records]):.2f}")
-
-            try:
-                evaluate_policy(LevelSeededSampler(policy, indices, seed), venv,
-                                n_eval_episodes=len(indices) * episodes, deterministic=deterministic,
-                                callback=on_step, warn=False)
-            finally:
-                venv.close()
+        with eval_mode(policy):
+            played = play(LevelSeededSampler(policy, range(n), seed, deterministic=deterministic), env_spec, groups,
+                          batch_envs=batch_envs, on_episode=on_episode)
     finally:
         bar.close()
-        policy.set_training_mode(was_training)
-    order = {name: i for i, name in enumerate(spec.names)}
-    return sorted(records, key=lambda r: (order[r["level"]], r["episode"]))
+    return [{"level": spec.names[p.group], "category": categories[p.group], "episode": p.index,
+             "success": bool(p.info.get("is_success", False)),
+             "return": round(p.ret, 6), "length": p.length,  # as SB3's Monitor reports them
+             "frames": int(p.info.get("frame", 0))} for level in played for p in level]
 
 
 def summarise(records: list[dict]) -> dict:

@@ -1,6 +1,6 @@
-"""Env factories for PPO and evaluation, all over :class:`npp_sim.env.NppEnv`.
+"""Env recipes for PPO and evaluation, all made by :func:`imitation_pipeline.env_factory.npp_env`.
 
-Every env is ``Monitor(TimeLimit(NppEnv(...)))``: ``NppEnv`` keeps ``env.max_frames`` (it scales the
+Every env is ``Monitor(TimeLimit(<N++ env>))``: the N++ env keeps ``env.max_frames`` (it scales the
 ``time_remaining`` observation exactly as in the BC data), and the ``TimeLimit`` ends an RL episode
 after ``max_episode_frames`` simulator frames (SB3 bootstraps truncated episodes).
 
@@ -36,17 +36,12 @@ class EnvSpec:
     shaping_distance_px: float = 1000.0
 
     def __call__(self):
-        from gymnasium.wrappers import TimeLimit
-        from npp_sim.env import NppEnv
+        from imitation_pipeline.env_factory import npp_env
 
-        env = NppEnv(levels=self.maps, level_names=self.names, observation=self.observation,
-                     frame_skip=self.frame_skip, max_frames=self.max_frames, reward=self.reward)
-        if self.shaping in ("path_distance", "path_progress"):
-            from npp_sim.shaping import PathShaping
-
-            env = PathShaping(env, self.shaping_gamma, self.shaping_distance_px,
-                              progress=self.shaping == "path_progress")
-        return TimeLimit(env, max_episode_steps=self.max_episode_steps)
+        return npp_env(self.maps, self.names, observation=self.observation, frame_skip=self.frame_skip,
+                       max_frames=self.max_frames, reward=self.reward, reward_shaping=self.shaping,
+                       shaping_gamma=self.shaping_gamma, shaping_distance_px=self.shaping_distance_px,
+                       max_episode_steps=self.max_episode_steps)
 
     def single(self, i: int) -> EnvSpec:
         return EnvSpec([self.maps[i]], [self.names[i]], self.observation, self.frame_skip, self.max_frames,
@@ -55,7 +50,8 @@ class EnvSpec:
 
 
 def env_spec(cfg: DictConfig, maps: list[bytes], names: list[str], max_episode_frames: int) -> EnvSpec:
-    """The env of this run: observation = the arch's modalities, frame skip / reward from ``env``."""
+    """The env of this run, all from ``env``: observation (``env.observation``, the arch's modalities unless
+    set; a config without it observes ``arch.modalities``), frame skip, reward, shaping."""
     env = cfg.env
     frame_skip, max_frames = int(env.frame_skip), int(env.max_frames)
     if max_episode_frames < 1:
@@ -64,7 +60,7 @@ def env_spec(cfg: DictConfig, maps: list[bytes], names: list[str], max_episode_f
         raise UserFacingError(f"max_episode_frames={max_episode_frames} exceeds env.max_frames={max_frames}")
     return EnvSpec(
         maps=list(maps), names=list(names),
-        observation=list(OmegaConf.to_container(cfg.arch.modalities, resolve=True)),
+        observation=list(OmegaConf.to_container(env.get("observation") or cfg.arch.modalities, resolve=True)),
         frame_skip=frame_skip, max_frames=max_frames,
         max_episode_steps=math.ceil(max_episode_frames / frame_skip),
         reward=OmegaConf.to_container(env.reward, resolve=True),

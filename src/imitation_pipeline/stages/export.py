@@ -1,6 +1,6 @@
 """``stage=export``: the dataset's demonstrations as a Minari dataset.
 
-Each replay is played through :class:`npp_sim.env.NppEnv` (frame_skip 1, the env's reward config)
+Each replay is played through the N++ env of the one env factory (frame_skip 1, the env's reward config)
 with its recorded actions, so observations, rewards, terminations and truncations are exactly what
 an agent would see; every episode stores T+1 observations (including the one after the last
 action), as Minari expects. Unreadable replays, and unwon ones unless
@@ -18,6 +18,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from imitation_pipeline.data.generation import list_replays
+from imitation_pipeline.env_factory import make_env
 from imitation_pipeline.errors import DatasetError, UserFacingError
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def episode_of(env, level_index: int, actions: np.ndarray, episode_id: int):
 
 
 def run(cfg: DictConfig) -> dict:
-    from npp_sim.env import NppEnv, env_spec_for
+    from npp_sim.env import env_spec_for
     from npp_sim.formats import DemoFormatError, read_demo
     from npp_sim.regenerate import actions_of_inputs
 
@@ -74,7 +75,7 @@ def run(cfg: DictConfig) -> dict:
     env_kwargs = {"observation": modalities, "frame_skip": 1, "max_frames": int(cfg.env.max_frames),
                   "reward": OmegaConf.to_container(cfg.env.reward, resolve=True)}
     maps, names = [d.map_data for _, d in demos], [n for n, _ in demos]
-    env = NppEnv(levels=maps, level_names=names, **env_kwargs)
+    env = make_env(cfg.env, levels=maps, level_names=names, reward_shaping="none", **env_kwargs)
     buffers, exported = [], []
     for i, (name, demo) in enumerate(demos):
         buf, won, steps = episode_of(env, i, actions_of_inputs(demo.inputs, e.lr_rule), len(buffers))
