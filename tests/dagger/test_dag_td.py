@@ -126,7 +126,7 @@ def test_td_needs_rewards_on_npp() -> None:
     from omegaconf import OmegaConf
 
     from imitation_pipeline.errors import UserFacingError
-    from imitation_pipeline.stages.bc import _npp_data
+    from imitation_pipeline.training.bc_data import _npp_data
 
     cfg = OmegaConf.create({"bc": {"td_weight": 0.5}})
     with pytest.raises(UserFacingError, match="needs rewards"):

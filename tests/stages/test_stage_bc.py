@@ -3,38 +3,32 @@
 from __future__ import annotations
 
 import json
-import os
+import logging
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+from app_support import DEMOS, run_cli
 
 from imitation_pipeline.checkpoint import load_checkpoint
 from imitation_pipeline.errors import CheckpointError
 from imitation_pipeline.policies import build_policy
 
-TINY = ["bc.max_replays=6", "bc.batch_size=32", "generate.workers=1",
-        "trainer.log_every_n_steps=1", "trainer.enable_progress_bar=false"]
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return run_cli([*args, "debug=tiny"], cwd)  # (after a leading -m)
 
 
-def _run(args: list[str], cwd: Path, env_extra: dict | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "IMITATION_PIPELINE_CACHE": str(cwd / "cache"), **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "imitation_pipeline", *args], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=1200)
-
-
-def _val_accuracy(run_dir: Path, checkpoint: Path) -> float:
-    """The checkpoint's argmax accuracy on the run's validation frames, recomputed here from its saved config."""
+def _val_accuracy(cfg, checkpoint: Path) -> float:
+    """The checkpoint's argmax accuracy on the run's validation frames, recomputed here from its config
+    (a run's saved ``.hydra/config.yaml`` or the composed one)."""
     from gymnasium import spaces
     from npp_sim.observation_spec import observation_space
-    from omegaconf import OmegaConf
 
-    from imitation_pipeline.stages.bc import npp_datamodule
+    from imitation_pipeline.training.bc_data import npp_datamodule
     from imitation_pipeline.training.bc_module import BCModule
 
-    cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
     ckpt = load_checkpoint(checkpoint)
     dm = npp_datamodule(cfg, list(ckpt["arch"]["modalities"]))
     dm.prepare_data()
@@ -52,21 +46,23 @@ def _val_accuracy(run_dir: Path, checkpoint: Path) -> float:
     return hits / n
 
 
-def test_bc_trains_saves_schema_checkpoints_and_resumes(npp_reference, tmp_path, monkeypatch) -> None:
+def test_bc_trains_saves_schema_checkpoints_and_resumes(npp_reference, cfg, tmp_path, caplog) -> None:
+    from imitation_pipeline.stages import bc
+
     replays = npp_reference / "replays"
     run1 = tmp_path / "run1"
-    args = ["stage=bc", "arch=simple_cnn", f"dataset.path={replays}", *TINY, "logger=csv", "bc.rollout_levels=1",
-            "bc.rollout_max_frames=60",
+    args = ["stage=bc", "arch=simple_cnn", f"dataset.path={replays}", "bc.max_replays=6", "bc.batch_size=32",
+            "trainer.limit_train_batches=1.0", "trainer.limit_val_batches=1.0", "logger=csv",
+            "bc.rollout_train_levels=0", "bc.rollout_max_frames=60",
             "dataset.split_seed=3"]  # split seed 3: 86 validation frames, some predicted right after one epoch
-    proc = _run([*args, "trainer.max_epochs=1", f"hydra.run.dir={run1}"], tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    summary = json.loads((run1 / "bc_summary.json").read_text())
+    first = cfg(*args, "trainer.max_epochs=1", f"run_dir={run1}")
+    summary = bc.run(first)
+    assert summary == json.loads((run1 / "bc_summary.json").read_text())
     assert summary["train_replays"] >= 4 and summary["val_replays"] >= 1  # split by replay
-    monkeypatch.chdir(tmp_path)  # the saved config's relative paths and cache, as the run saw them
-    monkeypatch.setenv("IMITATION_PIPELINE_CACHE", str(tmp_path / "cache"))
-    assert summary["metrics"]["val/accuracy"] == pytest.approx(_val_accuracy(run1, Path(summary["last_checkpoint"])),
+    assert summary["metrics"]["val/accuracy"] == pytest.approx(_val_accuracy(first, Path(summary["last_checkpoint"])),
                                                                abs=1e-6)
     assert "rollout/success_rate" in summary["metrics"]
+    assert list((run1 / "csv").rglob("metrics.csv"))  # logger=csv
     best, last = Path(summary["best_checkpoint"]), Path(summary["last_checkpoint"])
     assert best.is_file() and last.is_file()
 
@@ -85,28 +81,28 @@ def test_bc_trains_saves_schema_checkpoints_and_resumes(npp_reference, tmp_path,
         load_checkpoint(best, expect_arch={**ckpt["arch"], "name": "hgt"})
 
     run2 = tmp_path / "run2"
-    proc = _run([*args, "trainer.max_epochs=2", "resume=true", f"hydra.run.dir={run2}"], tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert f"resuming from {last}" in proc.stdout
-    resumed = json.loads((run2 / "bc_summary.json").read_text())
+    with caplog.at_level(logging.INFO, logger="imitation_pipeline"):
+        resumed = bc.run(cfg(*args, "trainer.max_epochs=2", "resume=true", f"run_dir={run2}"))
+    assert f"resuming from {last}" in caplog.messages
     assert resumed["epochs"] == 2 and resumed["global_step"] == 2 * summary["global_step"]
     assert last.is_file()  # the first run's files are untouched
     first = torch.load(last, weights_only=True)
     assert first["global_step"] == summary["global_step"]
 
 
-def test_resume_without_earlier_run_is_one_line(npp_reference, tmp_path) -> None:
-    proc = _run(["stage=bc", f"dataset.path={npp_reference / 'replays'}", "resume=true", *TINY, "logger=csv"], tmp_path)
-    assert proc.returncode == 2
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith(("generate", "["))]
-    assert lines[-1].startswith("error: ") and "no earlier run recorded" in lines[-1]
+def test_resume_without_earlier_run_is_a_user_error(cfg) -> None:
+    from imitation_pipeline.errors import user_error_types
+    from imitation_pipeline.stages import bc
+
+    with pytest.raises(CheckpointError, match="no earlier run recorded") as err:
+        bc.run(cfg("stage=bc", f"dataset.path={DEMOS}", "resume=true"))
+    assert isinstance(err.value, user_error_types())  # the CLI prints it as one line, exit 2
 
 
 def test_sweep_over_the_four_architectures_on_the_builtin_demos(tmp_path) -> None:
     """One BC run per arch under multirun/ on demos/npp, logged with W&B in offline mode (no network)."""
-    demos = Path(__file__).resolve().parents[2] / "demos" / "npp"
-    proc = _run(["-m", "stage=bc", "arch=simple_cnn,impala_cnn,hierarchical,hgt", f"dataset.path={demos}", *TINY, "logger=wandb", "bc.max_replays=4", "bc.batch_size=8",
-                 "trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.limit_val_batches=1",
+    proc = _run(["-m", "stage=bc", "arch=simple_cnn,impala_cnn,hierarchical,hgt", f"dataset.path={DEMOS}",
+                 "logger=wandb", "bc.max_replays=4", "bc.batch_size=8", "trainer.limit_train_batches=2",
                  "bc.rollout_every_n_epochs=0"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     summaries = sorted((tmp_path / "multirun").rglob("bc_summary.json"))
@@ -123,18 +119,20 @@ def test_sweep_over_the_four_architectures_on_the_builtin_demos(tmp_path) -> Non
 def test_the_four_architectures_train_on_the_reference_replays(npp_reference, tmp_path, monkeypatch) -> None:
     """The same sweep on real human replays (make test-slow)."""
     proc = _run(["-m", "stage=bc", "arch=simple_cnn,impala_cnn,hierarchical,hgt",
-                 f"dataset.path={npp_reference / 'replays'}", *TINY, "logger=csv", "bc.max_replays=4",
-                 "bc.batch_size=8", "trainer.max_epochs=1", "trainer.limit_train_batches=2",
-                 "trainer.limit_val_batches=1", "bc.rollout_every_n_epochs=0"], tmp_path)
+                 f"dataset.path={npp_reference / 'replays'}", "logger=csv", "bc.max_replays=4",
+                 "bc.batch_size=8", "trainer.limit_train_batches=2", "bc.rollout_every_n_epochs=0"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     summaries = sorted((tmp_path / "multirun").rglob("bc_summary.json"))
     assert sorted(json.loads(p.read_text())["arch"] for p in summaries) == ["hgt", "hierarchical", "impala_cnn", "simple_cnn"]
     for p in summaries:
         s = json.loads(p.read_text())
         assert s["global_step"] == 2 and s["train_replays"] >= 2
+    from omegaconf import OmegaConf
+
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("IMITATION_PIPELINE_CACHE", str(tmp_path / "cache"))
     for p in summaries:  # each arch's logged accuracy is its last checkpoint's on its validation frames
         s = json.loads(p.read_text())
-        assert s["metrics"]["val/accuracy"] == pytest.approx(_val_accuracy(p.parent, Path(s["last_checkpoint"])),
+        saved = OmegaConf.load(p.parent / ".hydra" / "config.yaml")
+        assert s["metrics"]["val/accuracy"] == pytest.approx(_val_accuracy(saved, Path(s["last_checkpoint"])),
                                                              abs=1e-6), s["arch"]

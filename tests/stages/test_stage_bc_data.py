@@ -71,7 +71,7 @@ def test_rollout_env_observes_like_the_shards_and_cuts_at_rollout_max_frames():
     from npp_sim.observation_spec import GAME_STATE_FIELDS
     from omegaconf import OmegaConf
 
-    from imitation_pipeline.stages.bc import rollout_spec
+    from imitation_pipeline.training.bc_data import rollout_spec
 
     cfg = OmegaConf.create({"env": {"frame_skip": 4, "max_frames": 20000, "reward_shaping": "path_distance",
                                     "reward": {"win": 1.0, "death": -0.5, "switch": 0.1, "time_penalty": 0.0}},

@@ -110,7 +110,7 @@ def test_rollouts_play_every_level_together_like_one_at_a_time() -> None:
 
     from imitation_pipeline.configs.arch import SimpleCNNConfig
     from imitation_pipeline.policies import build_policy
-    from imitation_pipeline.stages.bc import rollout_spec
+    from imitation_pipeline.training.bc_data import rollout_spec
 
     arch = OmegaConf.to_container(OmegaConf.structured(SimpleCNNConfig(name="simple_cnn")))
     cfg = OmegaConf.create({"env": {"frame_skip": 4, "max_frames": 20000,
@@ -170,7 +170,7 @@ def test_data_device_rules() -> None:
 
 
 def test_gpu_preset_scales_batch_and_lr() -> None:
-    from imitation_pipeline.stages.bc import scaled_batch_and_lr, trainer_devices
+    from imitation_pipeline.training.trainer import scaled_batch_and_lr, trainer_devices
 
     def cfg(**trainer):
         return OmegaConf.create({"bc": {"batch_size": 256, "lr": 3e-4}, "trainer": trainer})

@@ -32,6 +32,7 @@ class RootConfig:
     env: Any = MISSING
     logger: Any = None
     trainer: Any = MISSING
+    callbacks: Any = None  # name -> a `_target_` entry (or null), conf/callbacks/
     # Per-stage option blocks (always present, so `pipeline` can chain stages).
     verify: VerifyConfig = field(default_factory=VerifyConfig)
     generate: GenerateConfig = field(default_factory=GenerateConfig)

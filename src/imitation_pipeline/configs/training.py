@@ -1,4 +1,4 @@
-"""Trainer (Lightning) and logger schemas."""
+"""Trainer (Lightning) and logger schemas; the ``callbacks`` group is checked in :mod:`.validate`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,10 @@ from omegaconf import MISSING
 
 @dataclass
 class TrainerConfig:
+    """``instantiate(cfg.trainer)`` builds the Trainer (training/trainer.py), all but the knobs below
+    "Throughput" that stage=bc reads itself (``PIPELINE_KEYS`` there)."""
+
+    _target_: str = "lightning.pytorch.Trainer"
     accelerator: str = "cpu"
     devices: int = 1
     strategy: str = "auto"
@@ -21,6 +25,8 @@ class TrainerConfig:
     log_every_n_steps: int = 10
     deterministic: bool = True
     enable_progress_bar: bool = True
+    enable_model_summary: bool = False
+    use_distributed_sampler: bool = False  # the datamodule's BatchSampler gives each DDP rank its share
     # Throughput knobs (trainer=gpu sets the GPU values; README "Throughput / GPU"):
     benchmark: bool = False  # cudnn.benchmark (autotuned convolutions; needs deterministic=false to pay)
     batch_scale: int = 1  # stage=bc trains with batches of bc.batch_size x batch_scale ...

@@ -181,6 +181,11 @@ def problems(cfg: DictConfig) -> list[str]:
                 why = check(item)
                 if why:
                     out.append(f"{key}[{i}]={_show(item)}: {why}")
+    callbacks = _value(cfg, "callbacks")
+    if isinstance(callbacks, dict):  # null (left out) or a `_target_` entry each
+        for name, entry in callbacks.items():
+            if entry is not None and not (isinstance(entry, dict) and isinstance(entry.get("_target_"), str)):
+                out.append(f"callbacks.{name}={_show(entry)}: must be null or a mapping with a _target_")
     for key in COUNT_RULES:
         v = _value(cfg, key)
         if isinstance(v, dict):

@@ -8,7 +8,7 @@
   episodes, milestones and success) and :func:`~.envs.evaluate`.
 * :mod:`.dataset`: the aggregate dataset of expert-labelled states.
 * :mod:`.callbacks`: Lightning rollout evaluation on a task (BC on Pokemon data).
+* :mod:`.loop`: the DAgger loop itself (:func:`~.loop.train_dagger`; ``stage=dagger`` calls it).
 
-The loop itself lives in :mod:`imitation_pipeline.stages.dagger`. Nothing here imports torch at
-package import time.
+Nothing here imports torch at package import time.
 """

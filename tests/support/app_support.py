@@ -1,0 +1,48 @@
+"""The app as the tests drive it: composed configs (``debug=tiny``) and the command line.
+
+Test modules import this (``tests/support`` is on the pytest pythonpath; conftest modules cannot be
+imported under --import-mode=importlib); ``tests/conftest.py`` wraps :func:`compose` as the ``cfg``
+fixture.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CONF = REPO / "conf"
+DEMOS = REPO / "demos" / "npp"  # the built-in planner-made demonstrations
+
+
+def compose(*overrides: str, validate: bool = True):
+    """The app's config for ``overrides`` (Hydra's compose API, no run directory of its own: pass
+    ``run_dir=...``), checked like the CLI checks it."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    from imitation_pipeline.configs import register
+    from imitation_pipeline.configs.validate import validate as check
+
+    register()
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        cfg = hydra_compose(config_name="config", overrides=list(overrides))
+    if validate:
+        check(cfg)
+    return cfg
+
+
+def run_cli(args: list[str], cwd: Path, env_extra: dict | None = None, timeout: int = 1200,
+            cache: Path | None = None) -> subprocess.CompletedProcess:
+    """``python -m imitation_pipeline *args`` in ``cwd``, its cache under ``cwd/cache`` (or ``cache``)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg",
+           "IMITATION_PIPELINE_CACHE": str(cache or Path(cwd) / "cache"), **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "imitation_pipeline", *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=timeout)
+
+
+def error_lines(stderr: str) -> list[str]:
+    """stderr without log lines (``[time][logger][LEVEL] ...``) and blank lines."""
+    return [ln for ln in stderr.splitlines() if ln.strip() and not ln.startswith("[")]
