@@ -1,5 +1,5 @@
-"""End to end through the CLI: Pokemon BC (dataset=pokemon_npz arch=impala_cnn) and stage=dagger on the
-stand-in, both writing checkpoints in the project schema; an oracle failure is one line, exit 2."""
+"""End to end: Pokemon BC (dataset=pokemon_npz arch=impala_cnn) and stage=dagger on the stand-in (in this
+process), both writing checkpoints in the project schema; an oracle failure is one line, exit 2 (the CLI)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from gymnasium import spaces
 from imitation_pipeline.checkpoint import load_checkpoint
 from imitation_pipeline.policies import build_policy
 
-QUIET = ["logger=csv", "trainer.enable_progress_bar=false"]
-
 
 def _strict_load(ckpt: dict) -> None:
     space = spaces.Dict({k: spaces.Box(0, 255, tuple(v["shape"]), np.uint8)
@@ -26,16 +24,16 @@ def _strict_load(ckpt: dict) -> None:
     assert not missing and not unexpected
 
 
-def test_pokemon_bc_through_the_cli_writes_schema_checkpoints(tiny_demos, tmp_path, cli) -> None:
+def test_pokemon_bc_writes_schema_checkpoints(tiny_demos, cfg, tmp_path) -> None:
+    from imitation_pipeline.stages import bc
+
     run = tmp_path / "bc"
-    proc = cli(["stage=bc", "dataset=pokemon_npz", "arch=impala_cnn", "arch.channels=[8,8,8]", "arch.features_dim=64",
-                    "env=pokemon_standin",
-                    f"dataset.path={tiny_demos}", "dataset.val_fraction=0.25", "bc.batch_size=8",
-                    "trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.limit_val_batches=1",
-                    "bc.td_weight=0.5", "bc.target_update_every=1", "bc.monitor=rollout/milestones",
-                    "env.eval_episodes=1", "env.eval_max_steps=5", *QUIET, f"hydra.run.dir={run}"], tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    summary = json.loads((run / "bc_summary.json").read_text())
+    summary = bc.run(cfg("stage=bc", "dataset=pokemon_npz", "arch=impala_cnn", "arch.channels=[8,8,8]",
+                         "arch.features_dim=64", "env=pokemon_standin", f"dataset.path={tiny_demos}",
+                         "dataset.val_fraction=0.25", "bc.batch_size=8", "trainer.limit_train_batches=2",
+                         "bc.td_weight=0.5", "bc.target_update_every=1", "bc.monitor=rollout/milestones",
+                         "env.eval_episodes=1", "env.eval_max_steps=5", "logger=csv", f"run_dir={run}"))
+    assert summary == json.loads((run / "bc_summary.json").read_text())
     assert summary["train_replays"] == 3 and summary["val_replays"] == 1  # split by episode
     for key in ("rollout/return", "rollout/length", "rollout/milestones", "rollout/success_rate", "train/td"):
         assert key in summary["metrics"], key
@@ -50,16 +48,17 @@ def test_pokemon_bc_through_the_cli_writes_schema_checkpoints(tiny_demos, tmp_pa
     assert Path(summary["last_checkpoint"]).is_file()
 
 
-def test_dagger_on_the_standin_two_iterations(tmp_path, cli) -> None:
+def test_dagger_on_the_standin_two_iterations(cfg, tmp_path) -> None:
+    from imitation_pipeline.dagger.report import RUN_CONFIG
+    from imitation_pipeline.stages import dagger
+
     run = tmp_path / "dagger"
-    proc = cli(["stage=dagger", "env=pokemon_standin", "arch=simple_cnn", "dagger.iterations=2",
-                    "dagger.steps_per_iteration=24", "dagger.epochs_per_iteration=1", "dagger.batch_size=16",
-                    "dagger.beta_decay=0.5", "env.eval_episodes=2", "env.eval_max_steps=12", "env.rows=12",
-                    "env.cols=16", "logger=none", f"run_dir={run}", f"hydra.run.dir={tmp_path / 'hydra'}"],
-               tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert not (run / ".hydra").exists()  # Hydra's files went elsewhere; the run keeps its own config
+    returned = dagger.run(cfg("stage=dagger", "env=pokemon_standin", "arch=simple_cnn", "dagger.beta_decay=0.5",
+                              "env.eval_episodes=2", "env.eval_max_steps=12", "env.rows=12", "env.cols=16",
+                              f"run_dir={run}"))  # debug=tiny: 2 iterations of 24 labels, 1 epoch, batches of 16
+    assert (run / RUN_CONFIG).is_file()  # the run keeps its own config (dagger.report replays from it)
     summary = json.loads((run / "dagger_summary.json").read_text())
+    assert summary == json.loads(json.dumps(returned))
     its = summary["iterations"]
     assert [it["beta"] for it in its] == [1.0, 0.5]
     assert [it["dataset_size"] for it in its] == [24, 48]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
 import subprocess
 import sys
+
+from app_support import run_cli
 
 
 def test_verify_results_land_in_the_app_log(npp_reference, tmp_path) -> None:
@@ -26,13 +27,9 @@ def test_verify_results_land_in_the_app_log(npp_reference, tmp_path) -> None:
 
 def test_bc_result_lands_in_the_app_log(npp_reference, tmp_path) -> None:
     run = tmp_path / "run"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "IMITATION_PIPELINE_CACHE": str(tmp_path / "cache")}
-    proc = subprocess.run([sys.executable, "-m", "imitation_pipeline", "stage=bc", "arch=simple_cnn",
-                           f"dataset.path={npp_reference / 'replays'}", "bc.max_replays=6", "bc.batch_size=32",
-                           "generate.workers=1", "trainer.max_epochs=1", "trainer.limit_train_batches=2",
-                           "trainer.enable_progress_bar=false", "logger=csv", "bc.rollout_every_n_epochs=0",
-                           f"hydra.run.dir={run}"], capture_output=True, text=True, cwd=tmp_path, env=env,
-                          timeout=1200)
+    proc = run_cli(["stage=bc", "debug=tiny", "arch=simple_cnn", f"dataset.path={npp_reference / 'replays'}",
+                    "trainer.limit_train_batches=2", "logger=csv", "bc.rollout_every_n_epochs=0",
+                    f"hydra.run.dir={run}"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("bc: best ")), None)
     assert line, proc.stdout[-3000:]  # a plain line on the console

@@ -4,25 +4,21 @@ data placement, the GPU preset's batch / lr scaling, and DDP on the CPU (gloo)."
 from __future__ import annotations
 
 import json
-import os
+import logging
 import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from app_support import CONF, DEMOS, run_cli
 from omegaconf import OmegaConf
 
 from imitation_pipeline.data.array_datamodule import BatchSampler, data_device
 from imitation_pipeline.training.callbacks import RolloutEvaluation
 from imitation_pipeline.training.timing import TimeSplit, format_split
 
-DEMOS = Path(__file__).resolve().parents[2] / "demos" / "npp"
-TINY = ["stage=bc", "arch=simple_cnn", f"dataset.path={DEMOS}", "bc.max_replays=8", "bc.batch_size=16",
-        "generate.workers=1", "trainer.limit_train_batches=3", "trainer.limit_val_batches=1",
-        "trainer.enable_progress_bar=false", "logger=none", "bc.rollout_levels=1", "bc.rollout_train_levels=1",
-        "bc.rollout_max_frames=40"]
+ROLLOUTS = ["stage=bc", "arch=simple_cnn", f"dataset.path={DEMOS}"]  # debug=tiny: 3 batches, 1+1 rollout levels
 
 
 class Clock:
@@ -187,46 +183,50 @@ def test_gpu_preset_scales_batch_and_lr() -> None:
     from imitation_pipeline.configs import register
 
     register()
-    with initialize_config_dir(config_dir=str(DEMOS.parents[1] / "conf"), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
         gpu = compose(config_name="config", overrides=["stage=bc", "trainer=gpu"])
     assert scaled_batch_and_lr(gpu) == (1024, pytest.approx(6e-4))
 
 
-def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "IMITATION_PIPELINE_CACHE": str(cwd / "cache")}
-    return subprocess.run([sys.executable, "-m", "imitation_pipeline", *args], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=1200)
+def _run(args: list[str], cwd) -> subprocess.CompletedProcess:
+    return run_cli([*args, "debug=tiny"], cwd)
 
 
-def test_gpu_trainer_without_cuda_is_one_line(tmp_path) -> None:
+def test_gpu_trainer_without_cuda_is_a_user_error(cfg) -> None:
     import torch
+
+    from imitation_pipeline.errors import user_error_types
+    from imitation_pipeline.stages import bc
 
     if torch.cuda.is_available():
         pytest.skip("CUDA is visible")
-    proc = _run([*TINY, "trainer=gpu"], tmp_path)
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert proc.stderr.strip().splitlines()[-1].startswith("error: trainer.accelerator=gpu, but torch")
+    with pytest.raises(user_error_types(), match=r"^trainer.accelerator=gpu, but torch .* sees no CUDA device"):
+        bc.run(cfg(*ROLLOUTS, "trainer=gpu"))  # the CLI prints it as one line, exit 2
 
 
-def test_summary_has_time_split_and_last_checkpoint_follows_every_epoch(tmp_path) -> None:
+def test_summary_has_time_split_and_last_checkpoint_follows_every_epoch(cfg, tmp_path, caplog) -> None:
     """monitor=rollout/success_rate stays 0 on a tiny budget: best.ckpt is epoch 1's, last.ckpt must
     still be the final epoch's (resume continues from there)."""
     import torch
 
+    from imitation_pipeline.stages import bc
+
     run = tmp_path / "run"
-    proc = _run([*TINY, "trainer.max_epochs=2", "bc.monitor=rollout/success_rate", f"hydra.run.dir={run}"], tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    s = json.loads((run / "bc_summary.json").read_text())
+    with caplog.at_level(logging.INFO, logger="imitation_pipeline"):
+        s = bc.run(cfg(*ROLLOUTS, "trainer.max_epochs=2", "bc.monitor=rollout/success_rate", f"run_dir={run}"))
+    assert s == json.loads((run / "bc_summary.json").read_text())
     split = s["time_split"]
     parts = ("data", "optimizer", "batches", "validation", "rollouts", "checkpointing", "other")
     assert all(split[k] >= 0 for k in parts) and split["optimizer"] > 0 and split["rollouts"] > 0
     assert sum(split[k] for k in parts) == pytest.approx(split["total"], abs=0.01)
     assert 0 < split["optimizer_share"] < 1
-    assert sum(ln.startswith("time_split (s): ") for ln in proc.stdout.splitlines()) == 1
+    assert sum(m.startswith("time_split (s): ") for m in caplog.messages) == 1
     assert len(s["rollouts"]) == 2 and s["best_score"] == 0.0
     last = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
     assert last["global_step"] == s["global_step"] == 6
     assert torch.load(run / "checkpoints" / "best.ckpt", weights_only=True)["global_step"] == 3
+    pointer = json.loads((tmp_path / "cache" / "latest" / "bc-simple_cnn-seed0.json").read_text())
+    assert pointer["last"] == str((run / "checkpoints" / "last.ckpt").resolve()) and pointer["global_step"] == 6
 
 
 def test_ddp_on_cpu_runs_end_to_end_and_resumes(tmp_path) -> None:
@@ -234,12 +234,12 @@ def test_ddp_on_cpu_runs_end_to_end_and_resumes(tmp_path) -> None:
     ddp = ["trainer=ddp", "trainer.accelerator=cpu", "trainer.precision=32-true", "trainer.batch_scale=1",
            "bc.checkpoint_pointer=ptr.json"]
     first, second = tmp_path / "first", tmp_path / "second"
-    proc = _run([*TINY, *ddp, "trainer.max_epochs=1", f"hydra.run.dir={first}"], tmp_path)
+    proc = _run([*ROLLOUTS, *ddp, "trainer.max_epochs=1", f"hydra.run.dir={first}"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     s = json.loads((first / "bc_summary.json").read_text())
     assert s["world_size"] == 1 and s["global_step"] == 3 and Path(s["last_checkpoint"]).is_file()
     assert s["rollouts"] and "rollout/success_rate" in s["metrics"]
-    proc = _run([*TINY, *ddp, "trainer.max_epochs=2", "resume=true", f"hydra.run.dir={second}"], tmp_path)
+    proc = _run([*ROLLOUTS, *ddp, "trainer.max_epochs=2", "resume=true", f"hydra.run.dir={second}"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert json.loads((second / "bc_summary.json").read_text())["global_step"] == 6
 
@@ -248,7 +248,7 @@ def test_ddp_on_cpu_runs_end_to_end_and_resumes(tmp_path) -> None:
 def test_ddp_two_cpu_processes_one_summary_no_repeated_lines(tmp_path) -> None:
     """Two gloo processes: each steps half the batches; rank 0 alone writes and prints."""
     run = tmp_path / "run"
-    proc = _run([*TINY, "trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2", "trainer.precision=32-true",
+    proc = _run([*ROLLOUTS, "trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2", "trainer.precision=32-true",
                  "trainer.batch_scale=1", "trainer.limit_train_batches=1.0", "trainer.max_epochs=2",
                  f"hydra.run.dir={run}"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]

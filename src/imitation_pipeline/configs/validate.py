@@ -181,11 +181,12 @@ def problems(cfg: DictConfig) -> list[str]:
                 why = check(item)
                 if why:
                     out.append(f"{key}[{i}]={_show(item)}: {why}")
-    callbacks = _value(cfg, "callbacks")
-    if isinstance(callbacks, dict):  # null (left out) or a `_target_` entry each
-        for name, entry in callbacks.items():
-            if entry is not None and not (isinstance(entry, dict) and isinstance(entry.get("_target_"), str)):
-                out.append(f"callbacks.{name}={_show(entry)}: must be null or a mapping with a _target_")
+    callbacks = cfg.get("callbacks") if OmegaConf.is_dict(cfg) else None
+    if OmegaConf.is_dict(callbacks):  # null (left out) or a `_target_` entry each; not resolved here
+        for name in callbacks:
+            entry = callbacks._get_node(name)
+            if not (entry._is_none() or (OmegaConf.is_dict(entry) and "_target_" in entry)):
+                out.append(f"callbacks.{name}={_show(entry._value())}: must be null or a mapping with a _target_")
     for key in COUNT_RULES:
         v = _value(cfg, key)
         if isinstance(v, dict):
