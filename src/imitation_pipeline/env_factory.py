@@ -111,4 +111,6 @@ def make_env(env_cfg: Any, **overrides) -> gym.Env:
         if name not in TARGETS:
             raise UserFacingError(f"env={name!r} names no env factory (known: {', '.join(TARGETS)})")
         fields["_target_"] = TARGETS[name]
-    return instantiate(fields, **overrides, _convert_="all")  # overrides may hold objects (maps as bytes)
+    # the config instantiated as a partial, then called with the overrides (they win over the config's fields),
+    # so the maps (bytes, maybe hundreds) never pass through OmegaConf
+    return instantiate(fields, _partial_=True, _convert_="all")(**overrides)

@@ -145,13 +145,27 @@ def play(actor: Callable, make_env: Callable[[], gym.Env] | gym.Env, groups: Seq
     made: list[gym.Env] = []
     active: list[_Slot] = []
 
-    def start(slot: _Slot) -> None:
-        ep = groups[slot.group][slot.index]
-        slot.obs, _ = slot.env.reset(seed=ep.seed, options=ep.options or None)
-        slot.ret, slot.steps = 0.0, 0
-        slot.limit = ep.max_steps if ep.max_steps is not None else max_steps
-        slot.trajectory = ({"observations": [slot.obs], "actions": [], "rewards": [], "terminations": [],
-                            "truncations": []} if record else None)
+    def finish(slot: _Slot, terminated: bool, truncated: bool, info: dict) -> None:
+        done = Played(slot.group, slot.index, groups[slot.group][slot.index], slot.ret, slot.steps,
+                      bool(terminated), bool(truncated), info, slot.trajectory)
+        results[slot.group].append(done)
+        if on_episode is not None:
+            on_episode(done)
+        slot.index += 1
+
+    def start(slot: _Slot) -> bool:
+        """Reset the slot into its group's next episode; False when the group is done."""
+        while slot.index < len(groups[slot.group]):
+            ep = groups[slot.group][slot.index]
+            slot.obs, info = slot.env.reset(seed=ep.seed, options=ep.options or None)
+            slot.ret, slot.steps = 0.0, 0
+            slot.limit = ep.max_steps if ep.max_steps is not None else max_steps
+            slot.trajectory = ({"observations": [slot.obs], "actions": [], "rewards": [], "terminations": [],
+                                "truncations": []} if record else None)
+            if slot.limit is None or slot.limit > 0:
+                return True
+            finish(slot, False, False, info)  # an episode of no steps
+        return False
 
     try:
         while pending or active:
@@ -162,8 +176,9 @@ def play(actor: Callable, make_env: Callable[[], gym.Env] | gym.Env, groups: Seq
                     slot = _Slot(make_env())
                     made.append(slot.env)
                 slot.group, slot.index = pending.popleft(), 0
-                start(slot)
-                active.append(slot)
+                (active if start(slot) else idle).append(slot)
+            if not active:
+                break
             space = active[0].env.observation_space
             actions = actor(_stack([s.obs for s in active], space), [s.group for s in active],
                             [s.steps for s in active])
@@ -176,20 +191,12 @@ def play(actor: Callable, make_env: Callable[[], gym.Env] | gym.Env, groups: Seq
                     for key, value in (("observations", slot.obs), ("actions", int(action)), ("rewards", float(reward)),
                                        ("terminations", bool(terminated)), ("truncations", bool(truncated))):
                         slot.trajectory[key].append(value)
-                if not (terminated or truncated or (slot.limit is not None and slot.steps >= slot.limit)):
-                    still.append(slot)
-                    continue
-                done = Played(slot.group, slot.index, groups[slot.group][slot.index], slot.ret, slot.steps,
-                              bool(terminated), bool(truncated), info, slot.trajectory)
-                results[slot.group].append(done)
-                if on_episode is not None:
-                    on_episode(done)
-                slot.index += 1
-                if slot.index < len(groups[slot.group]):
-                    start(slot)
-                    still.append(slot)
-                else:
-                    idle.append(slot)
+                if terminated or truncated or (slot.limit is not None and slot.steps >= slot.limit):
+                    finish(slot, terminated, truncated, info)
+                    if not start(slot):
+                        idle.append(slot)
+                        continue
+                still.append(slot)
             active = still
     finally:
         for env in made:

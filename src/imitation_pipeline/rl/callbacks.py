@@ -3,20 +3,19 @@
 * :class:`TrainingPhases`: before each PPO update, freeze parameters by env step: the value-head
   warm-up (only ``value_net`` and the value MLP train: the policy's learning rate is effectively 0)
   and the frozen features extractor. Frozen parameters get no gradient, so Adam leaves them alone.
-* :class:`HeldOutEval`: SB3's ``EvalCallback`` on the held-out levels (one env per level), also at
-  step 0 (the pretrained policy's starting point), writing ``eval_log.json`` after every evaluation
+* :class:`HeldOutEval`: the held-out levels played through the one rollout loop (seeded per level), also
+  at step 0 (the pretrained policy's starting point), writing ``eval_log.json`` after every evaluation
   and a best checkpoint in the project's schema (best success rate, then return).
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from atomic_files import write_json_atomic
-from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
+from stable_baselines3.common.callbacks import BaseCallback
 
 from .transfer import is_value_key
 
@@ -74,58 +73,62 @@ class RewardParts(BaseCallback):
         return True
 
 
-class _AfterEval(BaseCallback):
-    """Runs after each evaluation of its parent :class:`HeldOutEval`."""
+class HeldOutEval(BaseCallback):
+    """Held-out evaluation of PPO through the one rollout loop (:func:`~imitation_pipeline.evaluation.runner.play_levels`).
 
-    def __init__(self, log_path: Path, level_names: list[str], save_best: Callable[[dict], None] | None,
-                 header: dict):
+    Every ``eval_freq_steps`` env steps (counted over the ``n_envs`` training envs), at step 0 (the starting
+    point) and at the end of the budget, every level of ``spec`` (the held-out levels, unshaped) is played
+    ``episodes`` times. Sampled actions draw from one generator per (``seed``, level), the same streams at
+    every evaluation, so a run's held-out curve is reproducible per (seed, level) and does not touch the
+    global torch RNG that PPO's training samples from. After each evaluation the record (timesteps, success
+    rate, mean return and length, episodes) is logged (``eval/...``), ``log_path`` (JSON, atomic) is rewritten
+    with all records, and ``save_best`` is called on a new best (success rate, then return).
+    """
+
+    def __init__(self, spec, *, episodes: int, eval_freq_steps: int, n_envs: int, log_path: Path,
+                 level_names: list[str], header: dict, save_best: Callable[[dict], None] | None = None,
+                 deterministic: bool = False, seed: int = 0, batch_envs: int = 32):
         super().__init__()
-        self.log_path, self.level_names, self.save_best, self.header = Path(log_path), level_names, save_best, header
+        self.spec, self.episodes, self.deterministic = spec, int(episodes), bool(deterministic)
+        self.eval_freq = max(1, int(eval_freq_steps) // int(n_envs))
+        self.log_path, self.level_names, self.header = Path(log_path), list(level_names), header
+        self.save_best, self.seed, self.batch_envs = save_best, int(seed), int(batch_envs)
         self.records: list[dict] = []
         self.best: tuple[float, float] | None = None
 
-    def _on_step(self) -> bool:
-        ev: EvalCallback = self.parent
-        successes = ev.evaluations_successes[-1] if ev.evaluations_successes else []
+    def evaluate(self) -> dict:
+        from imitation_pipeline.evaluation.runner import play_levels
+
+        played = play_levels(self.model.policy, self.spec, list(self.spec.names), episodes=self.episodes,
+                             deterministic=self.deterministic, batch_envs=self.batch_envs, seed=self.seed)
         record = {
-            "timesteps": int(ev.num_timesteps),
-            "success_rate": float(np.mean(successes)) if successes else 0.0,
-            "mean_return": float(ev.last_mean_reward),
-            "mean_length": float(np.mean(ev.evaluations_length[-1])),
-            "episodes": len(ev.evaluations_length[-1]),
+            "timesteps": int(self.num_timesteps),
+            "success_rate": float(np.mean([r["success"] for r in played])),
+            "mean_return": float(np.mean([r["return"] for r in played])),
+            "mean_length": float(np.mean([r["length"] for r in played])),
+            "episodes": len(played),
         }
         self.records.append(record)
+        self.logger.record("eval/mean_reward", record["mean_return"])
+        self.logger.record("eval/mean_ep_length", record["mean_length"])
+        self.logger.record("eval/success_rate", record["success_rate"])
+        self.logger.record("time/total_timesteps", self.num_timesteps, exclude="tensorboard")
+        self.logger.dump(self.num_timesteps)
         write_json_atomic(self.log_path, {**self.header, "levels": self.level_names, "evaluations": self.records})
         key = (record["success_rate"], record["mean_return"])
         if self.save_best is not None and (self.best is None or key > self.best):
             self.best = key
             self.save_best(record)
-        return True
-
-
-class HeldOutEval(EvalCallback):
-    def __init__(self, eval_env, *, n_levels: int, episodes: int, eval_freq_steps: int, n_envs: int,
-                 log_path: Path, level_names: list[str], header: dict,
-                 save_best: Callable[[dict], None] | None = None, deterministic: bool = False):
-        self.after = _AfterEval(log_path, level_names, save_best, header)
-        super().__init__(eval_env, callback_after_eval=self.after, n_eval_episodes=n_levels * episodes,
-                         eval_freq=max(1, eval_freq_steps // n_envs), log_path=str(Path(log_path).parent / "eval"),
-                         deterministic=deterministic, verbose=0, warn=False)
-
-    def _init_callback(self) -> None:
-        with warnings.catch_warnings():  # the train env is a SubprocVecEnv, the eval env a DummyVecEnv: intended
-            warnings.filterwarnings("ignore", message="Training and eval env are not of the same type")
-            super()._init_callback()
+        return record
 
     def _on_training_start(self) -> None:
-        super()._on_training_start()
-        self._on_step()  # n_calls == 0: evaluate the initial policy (step 0 of the learning curve)
+        self.evaluate()  # step 0 of the learning curve: the initial policy
+
+    def _on_step(self) -> bool:
+        if self.n_calls % self.eval_freq == 0:
+            self.evaluate()
+        return True
 
     def _on_training_end(self) -> None:
-        if not self.after.records or self.after.records[-1]["timesteps"] != self.num_timesteps:
-            self.n_calls = 0  # final evaluation at the end of the budget
-            self._on_step()
-
-    @property
-    def records(self) -> list[dict]:
-        return self.after.records
+        if not self.records or self.records[-1]["timesteps"] != self.num_timesteps:
+            self.evaluate()  # final evaluation at the end of the budget

@@ -1,19 +1,19 @@
-"""Env recipes for PPO and evaluation, all made by :func:`imitation_pipeline.env_factory.npp_env`.
+"""Env recipes for PPO and evaluation, all made by the env factory (:mod:`imitation_pipeline.env_factory`).
 
-Every env is ``Monitor(TimeLimit(<N++ env>))``: the N++ env keeps ``env.max_frames`` (it scales the
+Every training env is ``Monitor(TimeLimit(<N++ env>))``: the N++ env keeps ``env.max_frames`` (it scales the
 ``time_remaining`` observation exactly as in the BC data), and the ``TimeLimit`` ends an RL episode
 after ``max_episode_frames`` simulator frames (SB3 bootstraps truncated episodes).
 
 * :func:`make_train_env`: ``n_envs`` copies over the training levels (a random level per reset,
   seeded per env by SB3), ``SubprocVecEnv`` for several envs, ``DummyVecEnv`` for one.
-* :func:`make_level_envs`: one env per level (a single-level ``NppEnv``) in a ``DummyVecEnv``, so
-  SB3's ``evaluate_policy`` plays every level the same number of times in one batched loop.
+* evaluation envs are this recipe unshaped, played by the one rollout loop
+  (:func:`imitation_pipeline.evaluation.runner.play_levels`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -34,19 +34,15 @@ class EnvSpec:
     shaping: str = "none"  # none | path_distance | path_progress (npp_sim.shaping.PathShaping)
     shaping_gamma: float = 0.99
     shaping_distance_px: float = 1000.0
+    target: str = "imitation_pipeline.env_factory.npp_env"  # the env factory (env._target_)
 
     def __call__(self):
-        from imitation_pipeline.env_factory import npp_env
+        from imitation_pipeline.env_factory import make_env
 
-        return npp_env(self.maps, self.names, observation=self.observation, frame_skip=self.frame_skip,
-                       max_frames=self.max_frames, reward=self.reward, reward_shaping=self.shaping,
-                       shaping_gamma=self.shaping_gamma, shaping_distance_px=self.shaping_distance_px,
-                       max_episode_steps=self.max_episode_steps)
-
-    def single(self, i: int) -> EnvSpec:
-        return EnvSpec([self.maps[i]], [self.names[i]], self.observation, self.frame_skip, self.max_frames,
-                       self.max_episode_steps, self.reward, self.shaping, self.shaping_gamma,
-                       self.shaping_distance_px)
+        return make_env({"_target_": self.target}, levels=self.maps, level_names=self.names,
+                        observation=self.observation, frame_skip=self.frame_skip, max_frames=self.max_frames,
+                        reward=self.reward, reward_shaping=self.shaping, shaping_gamma=self.shaping_gamma,
+                        shaping_distance_px=self.shaping_distance_px, max_episode_steps=self.max_episode_steps)
 
 
 def env_spec(cfg: DictConfig, maps: list[bytes], names: list[str], max_episode_frames: int) -> EnvSpec:
@@ -67,6 +63,7 @@ def env_spec(cfg: DictConfig, maps: list[bytes], names: list[str], max_episode_f
         shaping=str(env.get("reward_shaping", "none")),
         shaping_gamma=float(cfg.ppo.gamma) if "ppo" in cfg else 0.99,
         shaping_distance_px=float(env.get("shaping_distance_px", 1000.0)),
+        **({"target": str(env._target_)} if env.get("_target_") else {}),
     )
 
 
@@ -81,16 +78,3 @@ def make_train_env(spec: EnvSpec, n_envs: int, seed: int, kind: str = "auto", mo
     use_subproc = kind == "subproc" or (kind == "auto" and n_envs > 1)
     return make_vec_env(spec, n_envs=n_envs, seed=seed, monitor_dir=monitor_dir,
                         vec_env_cls=SubprocVecEnv if use_subproc else DummyVecEnv)
-
-
-def make_level_envs(spec: EnvSpec, indices: list[int] | None = None):
-    """A DummyVecEnv with one Monitor-wrapped single-level env per level index, for evaluation.
-
-    Evaluation envs are never shaped: shaping is a training signal, and the returns an evaluation
-    reports are the game's own (win, death, switch, time penalty), comparable across arms.
-    """
-    from stable_baselines3.common.monitor import Monitor
-    from stable_baselines3.common.vec_env import DummyVecEnv
-
-    indices = list(range(len(spec.maps))) if indices is None else list(indices)
-    return DummyVecEnv([(lambda s=replace(spec.single(i), shaping="none"): Monitor(s())) for i in indices])

@@ -27,7 +27,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from imitation_pipeline.errors import CheckpointError, UserFacingError
 
-from .envs import env_spec, make_level_envs, make_train_env
+from .envs import env_spec, make_train_env
 from .levels import suite_levels
 from .ppo import build_ppo
 from .transfer import load_bc_into
@@ -75,7 +75,6 @@ def train_ppo(cfg: DictConfig, stage: str) -> dict:
     spec = env_spec(cfg, train_levels.maps, train_levels.names, int(p.max_episode_frames))
     eval_spec = env_spec(cfg, eval_levels.maps, eval_levels.names, int(p.max_episode_frames))
     env = make_train_env(spec, int(p.n_envs), seed, str(p.vec_env), monitor_dir=str(run_dir / "monitor"))
-    eval_env = make_level_envs(eval_spec)
     lr = float(cfg.finetune.learning_rate if stage == "finetune" else cfg.baseline.learning_rate)
     ent = cfg.finetune.ent_coef if stage == "finetune" else None
     model = build_ppo(p, arch, env, learning_rate=lr, seed=seed, ent_coef=ent)
@@ -123,7 +122,7 @@ def train_ppo(cfg: DictConfig, stage: str) -> dict:
         save("best", {"eval/success_rate": record["success_rate"], "eval/mean_return": record["mean_return"],
                       "timesteps": record["timesteps"]})
 
-    evaluator = HeldOutEval(eval_env, n_levels=len(eval_levels), episodes=int(p.eval_episodes),
+    evaluator = HeldOutEval(eval_spec, episodes=int(p.eval_episodes), seed=seed,
                             eval_freq_steps=int(p.eval_freq), n_envs=int(p.n_envs), log_path=eval_log,
                             level_names=eval_levels.names, save_best=save_best,
                             deterministic=bool(p.eval_deterministic),
@@ -139,7 +138,6 @@ def train_ppo(cfg: DictConfig, stage: str) -> dict:
         model.learn(int(p.total_timesteps), callback=CallbackList(callbacks), progress_bar=bool(p.progress_bar))
     finally:
         env.close()
-        eval_env.close()
     seconds = time.perf_counter() - t0
 
     last = evaluator.records[-1]

@@ -122,7 +122,8 @@ def run(cfg: DictConfig) -> dict:
     levels_dir = e.get("levels_dir")
     levels = suite_levels(cfg.suites, str(e.suite), levels_dir, "evaluate.levels_dir")
     suite_name = f"folder {levels_dir}" if levels_dir else f"{e.suite} suite"
-    run_cfg = OmegaConf.merge(cfg, {"arch": {"modalities": ckpt["arch"]["modalities"]}})
+    modalities = list(ckpt["arch"]["modalities"])  # the env observes what the checkpoint's policy consumes
+    run_cfg = OmegaConf.merge(cfg, {"arch": {"modalities": modalities}, "env": {"observation": modalities}})
     spec = env_spec(run_cfg, levels.maps, levels.names, int(e.max_episode_frames))
     trained_env = ckpt["provenance"].get("env")
     mismatch = [k for k in ("frame_skip", "max_frames")

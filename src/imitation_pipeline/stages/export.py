@@ -24,29 +24,38 @@ from imitation_pipeline.errors import DatasetError, UserFacingError
 log = logging.getLogger(__name__)
 
 
-def episode_of(env, level_index: int, actions: np.ndarray, episode_id: int):
+class Replay:
+    """The actor of the export: each group's (replay's) recorded actions, in order."""
+
+    def __init__(self, actions: list[np.ndarray]):
+        self.actions = actions
+
+    def __call__(self, observation, groups, steps) -> np.ndarray:
+        return np.array([self.actions[g][t] for g, t in zip(groups, steps, strict=True)])
+
+
+def replay_episodes(env, actions: list[np.ndarray]) -> list:
+    """Each replay's recorded actions played on ``env`` (replay ``i`` = ``level_index`` ``i``) through the one
+    rollout loop, stopping at the first termination or truncation; the :class:`Played` episodes keep their
+    trajectories (T+1 observations)."""
+    from imitation_pipeline.evaluation.runner import Episode, play
+
+    groups = [[Episode(str(i), options={"level_index": i}, max_steps=len(a))] for i, a in enumerate(actions)]
+    return [p for (p,) in play(Replay(actions), env, groups, record=True)]
+
+
+def episode_buffer(played, episode_id: int):
+    """The Minari ``EpisodeBuffer`` of one replayed episode."""
     from minari.data_collector import EpisodeBuffer
 
-    obs, _ = env.reset(seed=episode_id, options={"level_index": level_index})
-    frames = [obs]
-    rewards, terms, truncs = [], [], []
-    info: dict = {}
-    for a in actions:
-        obs, r, term, trunc, info = env.step(int(a))
-        frames.append(obs)
-        rewards.append(float(r))
-        terms.append(bool(term))
-        truncs.append(bool(trunc))
-        if term or trunc:
-            break
-    n = len(rewards)
-    stacked = {k: np.stack([f[k] for f in frames]) for k in frames[0]}
+    t, level_index = played.trajectory, int(played.episode.options["level_index"])
+    n = played.length
+    stacked = {k: np.stack([f[k] for f in t["observations"]]) for k in t["observations"][0]}
     # which level (= replay) the episode plays: the env spec's level_names[level_index] names the replay file
-    buf = EpisodeBuffer(id=episode_id, seed=episode_id, options={"level_index": int(level_index)},
-                        observations=stacked, actions=np.asarray(actions[:n], np.int64), rewards=rewards,
-                        terminations=terms, truncations=truncs,
-                        infos={"level_index": np.full((n + 1, 1), level_index, np.int64)})  # (1,): arrow needs a shape
-    return buf, bool(info.get("is_success")), n
+    return EpisodeBuffer(id=episode_id, seed=episode_id, options={"level_index": level_index},
+                         observations=stacked, actions=np.asarray(t["actions"], np.int64), rewards=t["rewards"],
+                         terminations=t["terminations"], truncations=t["truncations"],
+                         infos={"level_index": np.full((n + 1, 1), level_index, np.int64)})  # (1,): arrow needs a shape
 
 
 def run(cfg: DictConfig) -> dict:
@@ -77,12 +86,12 @@ def run(cfg: DictConfig) -> dict:
     maps, names = [d.map_data for _, d in demos], [n for n, _ in demos]
     env = make_env(cfg.env, levels=maps, level_names=names, reward_shaping="none", **env_kwargs)
     buffers, exported = [], []
-    for i, (name, demo) in enumerate(demos):
-        buf, won, steps = episode_of(env, i, actions_of_inputs(demo.inputs, e.lr_rule), len(buffers))
-        if not won and not e.include_unsuccessful:
+    episodes = replay_episodes(env, [actions_of_inputs(demo.inputs, e.lr_rule) for _, demo in demos])
+    for (name, _), played in zip(demos, episodes, strict=True):
+        if not played.info.get("is_success") and not e.include_unsuccessful:
             skipped.append((name, "not won in the simulator"))
             continue
-        buffers.append(buf)
+        buffers.append(episode_buffer(played, len(buffers)))
         exported.append(name)
     if not buffers:
         raise DatasetError(f"{e.replay_dir}: no replay qualified for export (all unreadable or not won)")

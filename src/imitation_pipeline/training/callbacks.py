@@ -108,9 +108,9 @@ class RolloutEvaluation(L.Callback):
     whether the policy can imitate what it has seen, judged closed-loop. ``history`` keeps every
     evaluation (epoch, held-out and train success) for the stage summary.
 
-    All levels, held-out and training ones, are played together by
-    :func:`imitation_pipeline.evaluation.runner.play_levels`: one env per level, stepped in lock-step
-    with one batched policy call per step. ``spec`` is the rollout env (an
+    All levels, held-out and training ones, are played together by the one rollout loop
+    (:func:`imitation_pipeline.evaluation.runner.play_levels`): env slots stepped in lock-step with one
+    batched policy call per step, sampled actions seeded per level. ``spec`` is the rollout env (an
     :class:`~imitation_pipeline.rl.envs.EnvSpec` without maps); the global torch RNG is left as it
     was, so a rollout does not change the training that follows. Under DDP rank 0 plays and
     broadcasts the figures (every rank logs the same values). ``timer`` (a
