@@ -94,3 +94,52 @@ def test_standin_task_passes_show_progress_and_old_configs_replay_panel_less() -
         env.close()
     assert not np.array_equal(frames["on"], frames["off"])
     assert np.array_equal(frames["old"], frames["off"])  # a run config written before the panel existed
+
+
+def test_sampled_evaluation_is_seeded_per_episode_whatever_the_batch() -> None:
+    """evaluate runs on the one rollout loop: episode k samples from its own generator (seed, k), so its
+    records do not depend on batch_envs or on a shared env; the seed matters."""
+    import torch
+    from gymnasium import spaces
+    from omegaconf import OmegaConf
+
+    from imitation_pipeline.configs.arch import SimpleCNNConfig
+    from imitation_pipeline.dagger.envs import evaluate
+    from imitation_pipeline.policies import build_policy
+
+    arch = OmegaConf.to_container(OmegaConf.structured(SimpleCNNConfig(name="simple_cnn", modalities=["image"])))
+    task = make_task(_cfg(eval_episodes=3, eval_max_steps=25), ["image"])
+    torch.manual_seed(0)
+    policy = build_policy(arch, task.observation_space, spaces.Discrete(10))
+
+    import gymnasium as gym
+
+    def actions(**kw) -> dict:
+        class Record(gym.Wrapper):  # each episode's actions, by its world seed
+            def reset(self, **reset_kw):
+                self.seed = reset_kw["seed"]
+                taken[self.seed] = []
+                return self.env.reset(**reset_kw)
+
+            def step(self, action):
+                taken[self.seed].append(int(action))
+                return self.env.step(action)
+
+        taken: dict[int, list[int]] = {}
+        if kw.pop("shared", False):
+            env = Record(task.make_env())
+            evaluate(policy, task, env=env, deterministic=False, **kw)
+            env.close()
+        else:
+            make = task.make_env
+            task.make_env = lambda: Record(make())
+            try:
+                evaluate(policy, task, deterministic=False, **kw)
+            finally:
+                task.make_env = make
+        return taken
+
+    one = actions(shared=True, seed=1)
+    assert sorted(one) == [7, 8, 9] and all(len(a) == 25 for a in one.values())
+    assert actions(seed=1, batch_envs=3) == one == actions(seed=1, batch_envs=2)
+    assert actions(shared=True, seed=2) != one
