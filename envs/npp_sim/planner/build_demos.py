@@ -76,9 +76,10 @@ def solve_level(job: tuple) -> dict:
     level_id, data = _level(category, seed, maps_dir, name)
     fs = settings["frame_skip"]
     res = plan(MapContext(data, source=str(level_id)), None, max_nodes=settings["max_nodes"],
-               budget_s=settings["budget_s"], max_frames=settings["max_frames"], frame_skip=fs)
+               budget_s=settings["budget_s"], max_frames=settings["max_frames"], frame_skip=fs,
+               mine_margin=settings.get("mine_margin", 0.0))
     row = {"level_id": str(level_id), "category": category, "seed": seed, "nodes": res.nodes,
-           "seconds": round(res.seconds, 3)}
+           "seconds": round(res.seconds, 3), "mine_margin": res.mine_margin}
     if not res.success:
         return {**row, "stop": res.stop}
     inputs = np.asarray(res.inputs, dtype=np.uint8)
@@ -110,7 +111,7 @@ def noisy_level(job: tuple) -> dict:
     inputs, noise_blocks, outcome = noisy_expert_episode(
         data, frame_skip=fs, noise=noise, seed=1000 * k + 1, max_frames=settings["max_frames"],
         max_nodes=settings["max_nodes"], replan_nodes=settings["replan_nodes"],
-        budget_s=settings["replan_budget_s"], plan=clean)
+        budget_s=settings["replan_budget_s"], plan=clean, mine_margin=settings.get("mine_margin", 0.0))
     row = {"level_id": str(level_id), "category": category, "seed": seed, "noisy": k, "outcome": outcome,
            "noise": round(noise, 4), "seconds": round(time.perf_counter() - t0, 3)}
     if outcome != "won":
@@ -154,7 +155,7 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
           max_frames: int = 6000, frame_skip: int = 4, workers: int = 1, maps_dir: str | None = None,
           retry_failed: bool = False, canonical: bool = True, noisy_per_level: int = 0, noise: float = 0.15,
           replan_nodes: int = 3000, replan_budget_s: float = 10.0, max_noise_events: float = 12.0,
-          progress: bool = False, log=print) -> dict:
+          mine_margin: float = 12.0, progress: bool = False, log=print) -> dict:
     """Solve levels and write demos + manifest into ``out``; returns the manifest dict."""
     from npp_sim.formats import read_demo, write_demo
 
@@ -171,10 +172,11 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
 
         cats, generator_version = tuple(categories) if categories else CATEGORIES, GENERATOR_VERSION
     planner = {"max_nodes": max_nodes, "budget_s": budget_s, "max_frames": max_frames,
-               "attempts": [a.__dict__ for a in DEFAULT_ATTEMPTS], "canonical_labels": canonical}
+               "attempts": [a.__dict__ for a in DEFAULT_ATTEMPTS], "canonical_labels": canonical,
+               "mine_margin": mine_margin}
     settings = {"max_nodes": max_nodes, "budget_s": budget_s, "max_frames": max_frames, "frame_skip": frame_skip,
                 "canonical": canonical, "noise": noise, "replan_nodes": replan_nodes,
-                "replan_budget_s": replan_budget_s, "max_noise_events": max_noise_events}
+                "replan_budget_s": replan_budget_s, "max_noise_events": max_noise_events, "mine_margin": mine_margin}
     kept, kept_fail = _previous(out, planner, frame_skip, retry_failed)
     if kept or kept_fail:
         log(f"resuming: {len(kept)} demos and {len(kept_fail)} failures kept from the earlier build")
@@ -377,6 +379,9 @@ def main(argv=None) -> int:
                     help="cap on the expected injected blocks per episode (long levels get a lower rate)")
     ap.add_argument("--replan-nodes", type=int, default=3000, help="node budget of each replan after noise")
     ap.add_argument("--replan-budget-s", type=float, default=10.0, help="seconds cap of each replan")
+    ap.add_argument("--mine-margin", type=float, default=12.0,
+                    help="px (edge to edge) plans keep from deadly mines where they can (0: none); a policy that "
+                         "acts one decision late then still clears the mines the plan passed")
     a = ap.parse_args(argv)
     if a.workers < 1 or a.frame_skip < 1 or a.per_category < 1:
         ap.error("--workers, --frame-skip and --per-category must be >= 1")
@@ -388,7 +393,7 @@ def main(argv=None) -> int:
               max_frames=a.max_frames, frame_skip=a.frame_skip, workers=a.workers, maps_dir=a.maps,
               retry_failed=a.retry_failed, canonical=not a.raw_labels, noisy_per_level=a.noisy_per_level,
               noise=a.noise, replan_nodes=a.replan_nodes, replan_budget_s=a.replan_budget_s,
-              max_noise_events=a.max_noise_events,
+              max_noise_events=a.max_noise_events, mine_margin=a.mine_margin,
               progress=sys.stderr.isatty(), log=lambda s: print(s, flush=True))
     print(summary_table(m))
     size = sum((Path(a.out) / d["file"]).stat().st_size for d in m["demos"])

@@ -61,7 +61,7 @@ class PlannerExpert:
 
     def __init__(self, map_data=None, *, max_nodes: int = 20000, replan_nodes: int = 4000,
                  budget_s: float = 60.0, max_frames: int = 6000, lookahead: int = 6,
-                 seed: int = 0, frame_skip: int = 1):
+                 seed: int = 0, frame_skip: int = 1, mine_margin: float = 0.0):
         if int(frame_skip) < 1:
             raise ValueError(f"frame_skip must be >= 1, got {frame_skip}")
         self.frame_skip = int(frame_skip)
@@ -71,6 +71,7 @@ class PlannerExpert:
         self.max_frames = int(max_frames)
         self.lookahead = -(-int(lookahead) // self.frame_skip) * self.frame_skip
         self.seed = int(seed)
+        self.mine_margin = float(mine_margin)  # see npp_sim.planner.search.plan
         self.ctx: MapContext | None = None
         self._fresh = True
         self.stats = dict.fromkeys(("calls", "cache_hits", "replans", "replan_solved",
@@ -121,7 +122,8 @@ class PlannerExpert:
         self.stats["replans"] += 1
         left = max(self.max_frames - int(state[1][N_FRAME]), 1)
         res = plan(self.ctx, copy_state(state), max_nodes=budget, budget_s=self.budget_s,
-                   max_frames=left, seed=self.seed, refine=fresh, frame_skip=self.frame_skip)
+                   max_frames=left, seed=self.seed, refine=fresh, frame_skip=self.frame_skip,
+                   mine_margin=self.mine_margin)
         if res.success:
             self.stats["replan_solved"] += 1
             self._cache(state, res.inputs)

@@ -21,7 +21,8 @@ from .expert import ACTION_CONTROLS, ACTION_INPUT_BYTES, PlannerExpert
 
 def noisy_expert_episode(map_data: bytes, *, frame_skip: int = 4, noise: float = 0.15, seed: int = 0,
                          max_frames: int = 6000, max_nodes: int = 20000, replan_nodes: int = 3000,
-                         budget_s: float = 30.0, plan: np.ndarray | None = None) -> tuple[np.ndarray, list[int], str]:
+                         budget_s: float = 30.0, plan: np.ndarray | None = None,
+                         mine_margin: float = 0.0) -> tuple[np.ndarray, list[int], str]:
     """Play one noisy expert episode; returns ``(input bytes per frame, noise block indices, outcome)``
     with outcome "won", "dead" or "timeout". ``plan``: a known winning plan from the spawn at this
     decision rate (e.g. the clean demo), followed until the first noise instead of planning afresh."""
@@ -30,7 +31,7 @@ def noisy_expert_episode(map_data: bytes, *, frame_skip: int = 4, noise: float =
     rng = np.random.default_rng(seed)
     sim = Simulator(map_data)
     expert = PlannerExpert(map_data, max_nodes=max_nodes, replan_nodes=replan_nodes, budget_s=budget_s,
-                           max_frames=max_frames, frame_skip=frame_skip, seed=seed)
+                           max_frames=max_frames, frame_skip=frame_skip, seed=seed, mine_margin=mine_margin)
     if plan is not None:
         expert.follow(sim.snapshot(), plan)
     inputs: list[int] = []

@@ -11,7 +11,7 @@ import numpy as np
 from numba import literal_unroll, njit
 
 from npp_sim import kernel as K
-from npp_sim.layout import E_ACTIVE, E_STATE, N_JUMP, N_STATE, N_X, N_XS, N_Y, N_YS
+from npp_sim.layout import E_ACTIVE, E_STATE, EF_X, EF_Y, N_JUMP, N_STATE, N_X, N_XS, N_Y, N_YS
 
 from .field import CELL
 
@@ -38,8 +38,11 @@ def check_arity(state: tuple, statics: tuple) -> None:
 
 # columns of the expansion outputs
 O_FRAMES, O_STATE, O_JUMP, O_SWITCH = 0, 1, 2, 3  # out_i
-F_X, F_Y, F_XS, F_YS, F_H = 0, 1, 2, 3, 4  # out_f
+F_X, F_Y, F_XS, F_YS, F_H, F_CLEAR = 0, 1, 2, 3, 4, 5  # out_f
+F_COLS = 6
 KEY_COLS = 8
+#: contact distance of the ninja and a toggled (deadly) mine: ninja radius 10 + mine radius 4
+MINE_CONTACT_PX = K.NINJA_RADIUS + 4.0
 
 
 @njit(cache=True)
@@ -105,29 +108,47 @@ def heuristic_px(nf, ei, sw_rows, fields, sw2door):
 
 
 @njit(cache=True)
+def mine_clearance(nf, ef, ei, mine_rows):
+    """Distance (px) between the ninja's edge and the nearest deadly (toggled) mine's edge; inf if none."""
+    best = np.inf
+    for r in mine_rows:
+        if ei[r, E_ACTIVE] != 0 and ei[r, E_STATE] == 0:
+            d = np.hypot(ef[r, EF_X] - nf[N_X], ef[r, EF_Y] - nf[N_Y]) - MINE_CONTACT_PX
+            if d < best:
+                best = d
+    return best
+
+
+@njit(cache=True)
 def expand(pairs, scratch, statics, hors, jumps, lens, ids, sig_rows, sw_rows, fields, sw2door,
-           g0, pos_q, vel_q, time_bucket, out_i, out_f, out_k):
+           g0, pos_q, vel_q, time_bucket, mine_rows, out_i, out_f, out_k):
     """Simulate every macro ``ids[c]`` from the parent (the ``src`` side of ``pairs``).
 
     ``scratch`` is the ``dst`` side. Fills, per child c: out_i (frames run, movement state, last
-    jump input, switch hit), out_f (x, y, xspeed, yspeed, heuristic px) and out_k (the
-    deduplication key: quantised position and velocity, state, jump input, entity signature,
-    time bucket).
+    jump input, switch hit), out_f (x, y, xspeed, yspeed, heuristic px, the smallest clearance to a
+    deadly mine over the macro's frames among ``mine_rows``; inf when ``mine_rows`` is empty) and
+    out_k (the deduplication key: quantised position and velocity, state, jump input, entity
+    signature, time bucket).
     """
     nf = scratch[0]
     ni = scratch[1]
+    ef = scratch[2]
     ei = scratch[3]
     for c in range(ids.shape[0]):
         m = ids[c]
         copy_pairs(pairs)
         n = lens[m]
         f = n
+        clear = np.inf
         for i in range(n):
             tick_state(scratch, statics, hors[m, i], jumps[m, i])
             s = ni[N_STATE]
             if s >= _DEAD and s <= _WON:
                 f = i + 1
                 break
+            if mine_rows.shape[0]:
+                clear = min(clear, mine_clearance(nf, ef, ei, mine_rows))
+        out_f[c, F_CLEAR] = clear
         out_i[c, O_FRAMES] = f
         out_i[c, O_STATE] = ni[N_STATE]
         out_i[c, O_JUMP] = ni[N_JUMP]

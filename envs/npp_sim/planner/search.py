@@ -54,6 +54,8 @@ from npp_sim.layout import (
 
 from .field import CELL, DOOR_GOAL_R, MINE_TYPES, SWITCH_GOAL_R, DistanceField
 from .rollout import (
+    F_CLEAR,
+    F_COLS,
     F_H,
     O_FRAMES,
     O_STATE,
@@ -119,6 +121,7 @@ class PlanResult:
     partial: np.ndarray | None = None
     best_h: float = math.inf
     attempts: list = field(default_factory=list)
+    mine_margin: float = 0.0  # the clearance (px, edge to edge) every deadly mine was kept at
 
 
 def _macro_arrays(seq):
@@ -152,6 +155,7 @@ class MapContext:
                 self.pairs.append((s, d, (float(ef[s, EF_X]), float(ef[s, EF_Y])),
                                    (float(ef[d, EF_X]), float(ef[d, EF_Y]))))
         mines = np.flatnonzero(np.isin(types, MINE_TYPES))
+        self.mine_rows = mines.astype(np.int64)
         self.mine_xy = np.stack([ef[mines, EF_X], ef[mines, EF_Y]], axis=1) if mines.size \
             else np.zeros((0, 2))
         self.sig_rows = np.flatnonzero(np.isin(types, SIGNATURE_TYPES))
@@ -260,8 +264,11 @@ def _inputs_of(path_macros, path_frames, table) -> np.ndarray:
 
 
 def _search(ctx: MapContext, start: tuple, cfg: SearchConfig, max_nodes: int, deadline: float,
-            max_frames: int, seed: int, frame_skip: int = 1) -> dict:
-    """One weighted-A* attempt from ``start``; returns a dict with the path and counters."""
+            max_frames: int, seed: int, frame_skip: int = 1, mine_margin: float = 0.0) -> dict:
+    """One weighted-A* attempt from ``start``; returns a dict with the path and counters.
+
+    ``mine_margin`` > 0 prunes, like a death, every child that passes closer than that many px
+    (edge to edge) to a deadly mine."""
     order = (1, -1, 0)
     if seed:
         rng = np.random.default_rng(seed)
@@ -275,7 +282,9 @@ def _search(ctx: MapContext, start: tuple, cfg: SearchConfig, max_nodes: int, de
     pos_q, vel_q = float(cfg.pos_q), float(cfg.vel_q)  # one compiled signature for expand()
     nmax = max(len(v) for v in macros.sets.values())
     out_i = np.zeros((nmax, 4), dtype=np.int64)
-    out_f = np.zeros((nmax, 5), dtype=np.float64)
+    out_f = np.zeros((nmax, F_COLS), dtype=np.float64)
+    mine_rows = ctx.mine_rows if mine_margin > 0 else ctx.mine_rows[:0]
+    margin = float(mine_margin)
     out_k = np.zeros((nmax, 8), dtype=np.int64)
     scratch = copy_state(start)
     args = (ctx.sig_rows.astype(np.int64), ctx.sw_rows, ctx.field_stack, ctx.sw2door)
@@ -319,15 +328,16 @@ def _search(ctx: MapContext, start: tuple, cfg: SearchConfig, max_nodes: int, de
         gn = g[nid]
         nc = ids.shape[0]
         expand(tuple(zip(scratch, st, strict=True)), scratch, statics, macros.hors, macros.jumps, macros.lens,
-               ids, *args, int(gn), pos_q, vel_q, tb, out_i, out_f, out_k)
+               ids, *args, int(gn), pos_q, vel_q, tb, mine_rows, out_i, out_f, out_k)
         generated += nc
         frames = out_i[:nc, O_FRAMES].tolist()
         sts = out_i[:nc, O_STATE].tolist()
         hs = out_f[:nc, F_H].tolist()
+        clears = out_f[:nc, F_CLEAR].tolist()
         keys = out_k[:nc].tolist()
         for c in range(nc):
             s = sts[c]
-            if s == ST_DEAD or s == ST_DYING:
+            if s == ST_DEAD or s == ST_DYING or clears[c] < margin:
                 continue
             gc = gn + frames[c]
             if s == ST_WON:
@@ -400,7 +410,8 @@ def block_constant(inputs: np.ndarray, frame_skip: int) -> bool:
 
 def plan(ctx: MapContext, start: tuple | None = None, *, max_nodes: int = 20000,
          budget_s: float = 60.0, max_frames: int = 6000, seed: int = 0,
-         attempts=DEFAULT_ATTEMPTS, refine: bool = True, frame_skip: int = 1) -> PlanResult:
+         attempts=DEFAULT_ATTEMPTS, refine: bool = True, frame_skip: int = 1,
+         mine_margin: float = 0.0) -> PlanResult:
     """Plan from ``start`` (a simulator snapshot; default: the map's initial state).
 
     Attempts run in order until one finds a verified plan. With ``refine``, the rest of the node
@@ -411,7 +422,30 @@ def plan(ctx: MapContext, start: tuple | None = None, *, max_nodes: int = 20000,
     ``frame_skip`` k plans at the decision rate of an env with that frame skip: the returned inputs
     hold one byte per k-frame block counted from ``start`` (:func:`block_constant`), so the labels
     sampled every k frames, each held for k frames, replay the plan exactly.
+
+    ``mine_margin`` m > 0 keeps the ninja at least m px (edge to edge) from every deadly mine on
+    every frame, so a student that executes the plan a little late or early does not touch a mine
+    the plan grazed; where no such plan is found within the budget, the search is repeated without
+    the margin (``PlanResult.mine_margin`` says which plan was returned).
     """
+    if mine_margin > 0 and ctx.mine_rows.size:
+        t0 = time.perf_counter()
+        safe = _plan(ctx, start, max_nodes, budget_s, max_frames, seed, attempts, refine, frame_skip,
+                     float(mine_margin))
+        if safe.success:
+            safe.mine_margin = float(mine_margin)
+            return safe
+        rest = _plan(ctx, start, max_nodes, max(0.0, budget_s - (time.perf_counter() - t0)), max_frames,
+                     seed, attempts, refine, frame_skip, 0.0)
+        rest.nodes += safe.nodes
+        rest.generated += safe.generated
+        rest.attempts = [{**a, "mine_margin": float(mine_margin)} for a in safe.attempts] + rest.attempts
+        return rest
+    return _plan(ctx, start, max_nodes, budget_s, max_frames, seed, attempts, refine, frame_skip, 0.0)
+
+
+def _plan(ctx: MapContext, start, max_nodes: int, budget_s: float, max_frames: int, seed: int, attempts,
+          refine: bool, frame_skip: int, mine_margin: float) -> PlanResult:
     if int(frame_skip) < 1:
         raise ValueError(f"frame_skip must be >= 1, got {frame_skip}")
     t0 = time.perf_counter()
@@ -432,7 +466,7 @@ def plan(ctx: MapContext, start: tuple | None = None, *, max_nodes: int = 20000,
         share = left if last else min(left, int(math.ceil(max_nodes * cfg.share)))
         if share <= 0:
             break
-        out = _search(ctx, start, cfg, share, deadline, max_frames, seed, frame_skip)
+        out = _search(ctx, start, cfg, share, deadline, max_frames, seed, frame_skip, mine_margin)
         left -= out["nodes"]
         res.nodes += out["nodes"]
         res.generated += out["generated"]
@@ -458,7 +492,7 @@ def plan(ctx: MapContext, start: tuple | None = None, *, max_nodes: int = 20000,
             break
     if refine and res.success and left > 0 and time.perf_counter() < deadline:
         share = min(left, max(REFINE_MIN_NODES, REFINE_FACTOR * res.nodes))
-        out = _search(ctx, start, REFINE, share, deadline, res.frames - 1, seed, frame_skip)
+        out = _search(ctx, start, REFINE, share, deadline, res.frames - 1, seed, frame_skip, mine_margin)
         res.nodes += out["nodes"]
         res.generated += out["generated"]
         res.attempts.append({"attempt": len(attempts), "nodes": out["nodes"],
@@ -479,7 +513,7 @@ def plan(ctx: MapContext, start: tuple | None = None, *, max_nodes: int = 20000,
 
 def solve(map_data, *, budget_s: float = 60.0, max_nodes: int = 20000, max_frames: int = 6000,
           seed: int = 0, attempts=DEFAULT_ATTEMPTS, refine: bool = True,
-          frame_skip: int = 1) -> PlanResult:
+          frame_skip: int = 1, mine_margin: float = 0.0) -> PlanResult:
     """Find input bytes that win ``map_data`` in our simulator from the spawn state.
 
     Deterministic for the same arguments as long as the node budget (``max_nodes``), not the
@@ -488,7 +522,7 @@ def solve(map_data, *, budget_s: float = 60.0, max_nodes: int = 20000, max_frame
     """
     ctx = MapContext(map_data)
     return plan(ctx, None, max_nodes=max_nodes, budget_s=budget_s, max_frames=max_frames,
-                seed=seed, attempts=attempts, refine=refine, frame_skip=frame_skip)
+                seed=seed, attempts=attempts, refine=refine, frame_skip=frame_skip, mine_margin=mine_margin)
 
 
 __all__ = ["DEFAULT_ATTEMPTS", "REFINE", "MapContext", "PlanResult", "SearchConfig", "block_constant",
