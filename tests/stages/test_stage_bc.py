@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import subprocess
 from pathlib import Path
 
@@ -100,7 +101,8 @@ def test_resume_without_earlier_run_is_a_user_error(cfg) -> None:
 
 
 def test_sweep_over_the_four_architectures_on_the_builtin_demos(tmp_path) -> None:
-    """One BC run per arch under multirun/ on demos/npp, logged with W&B in offline mode (no network)."""
+    """One BC run per arch under multirun/ on demos/npp, logged with W&B in offline mode (no network); each
+    job's result line on the console and in its app log (<job dir>/imitation_pipeline.log)."""
     proc = _run(["-m", "stage=bc", "arch=simple_cnn,impala_cnn,hierarchical,hgt", f"dataset.path={DEMOS}",
                  "logger=wandb", "bc.max_replays=4", "bc.batch_size=8", "trainer.limit_train_batches=2",
                  "bc.rollout_every_n_epochs=0"], tmp_path)
@@ -109,10 +111,16 @@ def test_sweep_over_the_four_architectures_on_the_builtin_demos(tmp_path) -> Non
     assert len(summaries) == 4
     archs = sorted(json.loads(p.read_text())["arch"] for p in summaries)
     assert archs == ["hgt", "hierarchical", "impala_cnn", "simple_cnn"]
+    console = [ln for ln in proc.stdout.splitlines() if ln.startswith("bc: best ")]
+    assert len(console) == 4  # plain lines on the console, once each (Lightning's lines go through Hydra's)
     for p in summaries:
         s = json.loads(p.read_text())
         assert s["global_step"] == 2 and Path(s["last_checkpoint"]).is_file()
         assert list((p.parent / "wandb").glob("offline-run-*")), "W&B must log offline"
+        log = (p.parent / "imitation_pipeline.log").read_text()  # each job's app log, timestamped
+        line = f"bc: best val/loss = {s['best_score']} -> {s['best_checkpoint']}"
+        assert line in console and re.search(r"^\[\d{4}-\d\d-\d\d [\d:,]+\]\[imitation_pipeline\.stages\.bc\]\[INFO\] - "
+                                             + re.escape(line) + "$", log, re.M), log[-3000:]
 
 
 @pytest.mark.slow

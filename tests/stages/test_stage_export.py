@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import logging
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 from npp_sim.formats import read_demo
@@ -15,19 +13,19 @@ from npp_sim.regenerate import actions_of_inputs, regenerate
 WON = ["20251022_142001_train_very_simple_100001.replay", "20251022_142012_train_simple_100005.replay"]
 
 
-def test_export_writes_a_loadable_minari_dataset(npp_reference, tmp_path) -> None:
+def test_export_writes_a_loadable_minari_dataset(npp_reference, cfg, tmp_path, monkeypatch, caplog) -> None:
+    from imitation_pipeline.stages import export
+
     src = tmp_path / "replays"
     src.mkdir()
     for n in WON:
         shutil.copy(npp_reference / "replays" / n, src / n)
     shutil.copy(npp_reference / "attract" / "11", src / "attract_11")  # dies: left out
-    proc = subprocess.run([sys.executable, "-m", "imitation_pipeline", "stage=export", f"dataset.path={src}",
-                           f"hydra.run.dir={tmp_path / 'run'}", "arch=simple_cnn"],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "left out attract_11: not won" in proc.stdout
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "run" / "minari"))  # the stage sets it; restored after
+    with caplog.at_level(logging.INFO, logger="imitation_pipeline"):
+        export.run(cfg("stage=export", f"dataset.path={src}", f"run_dir={tmp_path / 'run'}", "arch=simple_cnn"))
+    assert any(m.startswith("  left out attract_11: not won") for m in caplog.messages)
 
-    os.environ["MINARI_DATASETS_PATH"] = str(tmp_path / "run" / "minari")
     import minari
 
     ds = minari.load_dataset("npp/demos/replays-v0")

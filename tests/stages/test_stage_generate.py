@@ -80,21 +80,21 @@ def include_flag_changes_selection(replay_dir: Path, tmp_path: Path) -> bool:
     return "attract_11" in [s["file"] for s in m["shards"]]
 
 
-def test_sigkill_midway_leaves_no_partial_shard_and_rerun_is_identical(npp_reference, tmp_path) -> None:
+def test_sigkill_midway_leaves_no_partial_shard_and_rerun_is_identical(npp_reference, cfg, tmp_path) -> None:
+    """The reference and the rerun in this process, the killed run as the CLI (SIGKILL needs a process)."""
+    from imitation_pipeline.stages import generate
+
     src = tmp_path / "many"
     src.mkdir()
     names = sorted(p.name for p in (npp_reference / "replays").iterdir() if p.name != DAMAGED)[:24]
     for n in names:
         shutil.copy(npp_reference / "replays" / n, src / n)
-    args = ["stage=generate", f"dataset.path={src}", "arch=hgt", "generate.workers=1",
-            f"hydra.run.dir={tmp_path / 'run'}"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    args = ["stage=generate", f"dataset.path={src}", "arch=hgt", "generate.workers=1"]
 
-    ref = _cli([*args, f"generate.cache_dir={tmp_path / 'ref'}"], tmp_path, env=env)
-    assert ref.wait(timeout=900) == 0, ref.stderr.read()[-2000:]
-
+    generate.run(cfg(*args, f"generate.cache_dir={tmp_path / 'ref'}"))
     cache = tmp_path / "killed"
-    proc = _cli([*args, f"generate.cache_dir={cache}"], tmp_path, env=env)
+    proc = _cli([*args, f"generate.cache_dir={cache}", f"hydra.run.dir={tmp_path / 'run'}"], tmp_path,
+                env={**os.environ, "OMP_NUM_THREADS": "1"})
     deadline = time.time() + 600
     while time.time() < deadline and not list(cache.rglob("*.npz")):
         time.sleep(0.05)
@@ -108,9 +108,7 @@ def test_sigkill_midway_leaves_no_partial_shard_and_rerun_is_identical(npp_refer
     for shard in visible:  # every shard a reader can see is complete and final
         assert shard.read_bytes() == (ref_dir / shard.name).read_bytes()
 
-    again = _cli([*args, f"generate.cache_dir={cache}"], tmp_path, env=env)
-    out, err = again.communicate(timeout=900)
-    assert again.returncode == 0, err[-2000:]
+    generate.run(cfg(*args, f"generate.cache_dir={cache}"))
     got_dir = next(cache.iterdir())
     ref_files = sorted(p.name for p in ref_dir.iterdir() if not p.name.startswith("."))
     assert sorted(p.name for p in got_dir.iterdir() if not p.name.startswith(".")) == ref_files

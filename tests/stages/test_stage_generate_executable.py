@@ -3,8 +3,7 @@ manifest's executability fields, generate.relabel / generate.require_executable,
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -126,15 +125,15 @@ def test_cache_key_and_fingerprint_cover_the_new_settings() -> None:
     assert all((root / name).is_file() for name in sources)
 
 
-def test_cli_summary_reports_the_executable_share(replay_dir, tmp_path) -> None:
+def test_summary_reports_the_executable_share(replay_dir, cfg, tmp_path, caplog) -> None:
+    from imitation_pipeline.stages import generate
+
     def run(*extra: str) -> str:
-        proc = subprocess.run(
-            [sys.executable, "-m", "imitation_pipeline", "stage=generate", f"dataset.path={replay_dir}",
-             f"generate.cache_dir={tmp_path / 'cache'}", "generate.workers=1", f"env.frame_skip={STRIDE}",
-             f"hydra.run.dir={tmp_path / 'run'}", *extra],
-            cwd=tmp_path, capture_output=True, text=True, timeout=600)
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        return proc.stdout
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="imitation_pipeline"):
+            generate.run(cfg("stage=generate", f"dataset.path={replay_dir}", f"generate.cache_dir={tmp_path / 'cache'}",
+                             f"env.frame_skip={STRIDE}", *extra))
+        return "\n".join(caplog.messages)
 
     out = run()
     assert "executable at stride 4: 2/2 won replays (100.0%; raw labels 1, relabelled 1" in out
