@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from app_support import run_cli
 
 GOOD = [
     "20251022_142001_train_very_simple_100001.replay",  # v0
     "20251022_142003_train_mine_heavy_100002.replay",  # v0, many entity types
 ]
 DAMAGED = "20251022_151333_train_simple_100001.replay"  # map block one byte short
-
-
-def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "imitation_pipeline", *args], capture_output=True, text=True, cwd=cwd, timeout=600
-    )
 
 
 @pytest.fixture()
@@ -37,7 +30,7 @@ def replay_dir(npp_reference, tmp_path) -> Path:
 
 def test_verify_reports_every_file_and_keeps_going(replay_dir, tmp_path, npp_reference) -> None:
     report = tmp_path / "report.json"
-    proc = _run(["stage=verify", f"verify.replay_dir={replay_dir}", f"verify.report={report}"], tmp_path)
+    proc = run_cli(["stage=verify", f"verify.replay_dir={replay_dir}", f"verify.report={report}"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     records = {r["file"]: r for r in json.loads(report.read_text())}
     assert set(records) == {p.name for p in replay_dir.iterdir()}
@@ -59,7 +52,7 @@ def test_verify_reports_every_file_and_keeps_going(replay_dir, tmp_path, npp_ref
 
 
 def test_missing_replay_dir_is_one_line(tmp_path) -> None:
-    proc = _run(["stage=verify", f"verify.replay_dir={tmp_path / 'nope'}"], tmp_path)
+    proc = run_cli(["stage=verify", f"verify.replay_dir={tmp_path / 'nope'}"], tmp_path)
     assert proc.returncode == 2
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert lines == [f"error: {tmp_path / 'nope'}: replay directory not found (set verify.replay_dir=DIR)"]
@@ -67,7 +60,7 @@ def test_missing_replay_dir_is_one_line(tmp_path) -> None:
 
 def test_multirun_writes_one_run_per_value_under_multirun(replay_dir, tmp_path) -> None:
     """Also exercises the joblib launcher (local parallel sweeps): two jobs in two processes."""
-    proc = _run(
+    proc = run_cli(
         ["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "stage=verify",
          f"verify.replay_dir={replay_dir}", "verify.lr_rule=cancel,left_wins"], tmp_path
     )
