@@ -6,6 +6,10 @@ with the call site's overrides (the levels, and e.g. ``frame_skip=1`` for export
 
     env = make_env(cfg.env, levels=maps, level_names=names)
 
+Callers: :class:`imitation_pipeline.rl.envs.EnvSpec` (the picklable recipe of PPO's training envs and of every
+evaluation env; it keeps ``env._target_``), DAgger's tasks (:func:`imitation_pipeline.dagger.envs.make_task`)
+and ``stage=export``.
+
 * :func:`npp_env` (``env=npp``): the simulator over the given levels, observing ``observation``
   (``env.observation``, by default the arch's modalities), optionally shaped
   (``reward_shaping``: :class:`npp_sim.shaping.PathShaping`) and cut after ``max_episode_steps``

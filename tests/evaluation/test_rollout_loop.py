@@ -72,6 +72,18 @@ def test_groups_play_in_order_with_their_cuts_whatever_the_batch(batch_envs: int
                            + [(3, t) for t in range(5)])
 
 
+def test_env_per_group_gives_each_group_its_own_env_closed_when_done() -> None:
+    made: dict[int, Countdown] = {}
+
+    def make(group: int) -> Countdown:
+        made[group] = Countdown()
+        return made[group]
+
+    out = play(Recorder(), make, _groups(), batch_envs=2, max_steps=100, env_per_group=True)
+    assert [[p.length for p in g] for g in out] == [[3, 2], [4], [], [5, 0]]
+    assert sorted(made) == [0, 1, 3] and all(e.closed for e in made.values())  # no env for the empty group
+
+
 def test_an_env_instance_is_the_one_slot_and_stays_open_and_trajectories_are_kept() -> None:
     env = Countdown()
     out = play(lambda obs, groups, steps: np.array([2] * len(groups)), env, _groups()[:2], batch_envs=8,

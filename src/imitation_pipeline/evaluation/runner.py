@@ -63,11 +63,13 @@ class LevelSeededSampler:
     which other groups share its batch. ``action_noise`` > 0 replaces an action by a uniformly random
     one with that probability, from a second generator per group (``(noise_seed, key)``)."""
 
-    def __init__(self, policy, levels: Sequence[int], seed: int, *, deterministic: bool = False,
+    def __init__(self, policy, keys: Sequence[int], seed: int, *, deterministic: bool = False,
                  action_noise: float = 0.0, noise_seed: int = 0, n_actions: int | None = None):
+        """``keys[g]`` is group ``g``'s key (for :func:`play_levels` the level index)."""
         self.policy, self.deterministic, self.action_noise = policy, bool(deterministic), float(action_noise)
-        self.rngs = [np.random.default_rng((int(seed), int(level))) for level in levels]
-        self.noise = [np.random.default_rng((int(noise_seed), int(level))) for level in levels]
+        self.rngs = [np.random.default_rng((int(seed), int(key))) for key in keys]
+        self.noise = ([np.random.default_rng((int(noise_seed), int(key))) for key in keys]
+                      if self.action_noise > 0 else [])
         self.n_actions = n_actions
 
     def predict(self, observation, state=None, episode_start=None, deterministic: bool = False,
@@ -125,16 +127,18 @@ class _Slot:
     trajectory: dict | None = None
 
 
-def play(actor: Callable, make_env: Callable[[], gym.Env] | gym.Env, groups: Sequence[Sequence[Episode]], *,
-         batch_envs: int = 32, max_steps: int | None = None, record: bool = False,
+def play(actor: Callable, make_env: Callable[..., gym.Env] | gym.Env, groups: Sequence[Sequence[Episode]], *,
+         batch_envs: int = 32, max_steps: int | None = None, record: bool = False, env_per_group: bool = False,
          on_episode: Callable[[Played], None] | None = None) -> list[list[Played]]:
     """Play every episode of ``groups``; returns, per group, its episodes in order.
 
     Up to ``batch_envs`` env slots (each made by ``make_env()`` when first needed, closed at the end)
     step in lock-step: one ``actor(observations, groups, steps)`` call per step for the rows of all
     running episodes (``groups[i]`` is the group of row ``i``, ``steps[i]`` its step in the episode). A
-    slot plays its group's episodes one after another, then takes the next group. ``make_env`` may be
-    an env instead: it is then the only slot (``batch_envs`` 1), and left open. An episode ends when the
+    slot plays its group's episodes one after another, then takes the next group. With ``env_per_group``
+    each group gets its own env instead, ``make_env(group)``, closed when the group is done (e.g. an env
+    over that level alone). ``make_env`` may be an env instead: it is then the only slot (``batch_envs``
+    1), and left open. An episode ends when the
     env terminates or truncates it, or after ``max_steps`` (or its own ``Episode.max_steps``) steps.
     """
     own = not isinstance(make_env, gym.Env)
@@ -144,6 +148,12 @@ def play(actor: Callable, make_env: Callable[[], gym.Env] | gym.Env, groups: Seq
     idle: list[_Slot] = [] if own else [_Slot(make_env)]
     made: list[gym.Env] = []
     active: list[_Slot] = []
+
+    def release(slot: _Slot) -> None:
+        if env_per_group:
+            slot.env.close()
+        else:
+            idle.append(slot)
 
     def finish(slot: _Slot, terminated: bool, truncated: bool, info: dict) -> None:
         done = Played(slot.group, slot.index, groups[slot.group][slot.index], slot.ret, slot.steps,
@@ -170,13 +180,19 @@ def play(actor: Callable, make_env: Callable[[], gym.Env] | gym.Env, groups: Seq
     try:
         while pending or active:
             while pending and len(active) < batch_envs:
-                if idle:
+                group = pending.popleft()
+                if env_per_group:
+                    slot = _Slot(make_env(group))
+                elif idle:
                     slot = idle.pop()
                 else:
                     slot = _Slot(make_env())
                     made.append(slot.env)
-                slot.group, slot.index = pending.popleft(), 0
-                (active if start(slot) else idle).append(slot)
+                slot.group, slot.index = group, 0
+                if start(slot):
+                    active.append(slot)
+                else:
+                    release(slot)
             if not active:
                 break
             space = active[0].env.observation_space
@@ -194,12 +210,12 @@ def play(actor: Callable, make_env: Callable[[], gym.Env] | gym.Env, groups: Seq
                 if terminated or truncated or (slot.limit is not None and slot.steps >= slot.limit):
                     finish(slot, terminated, truncated, info)
                     if not start(slot):
-                        idle.append(slot)
+                        release(slot)
                         continue
                 still.append(slot)
             active = still
     finally:
-        for env in made:
+        for env in made + ([slot.env for slot in active] if env_per_group else []):
             env.close()
     return results
 
@@ -214,8 +230,11 @@ def play_levels(policy, spec: EnvSpec, categories: list[str], *, episodes: int =
     from tqdm.auto import tqdm
 
     n = len(spec.maps)
-    env_spec = replace(spec, shaping="none")
-    groups = [[Episode(spec.names[i], options={"level_index": i})] * episodes for i in range(n)]
+    groups = [[Episode(spec.names[i])] * episodes for i in range(n)]
+
+    def level_env(i: int) -> gym.Env:  # the level alone, unshaped: the game's own returns
+        return replace(spec, maps=[spec.maps[i]], names=[spec.names[i]], shaping="none")()
+
     bar = tqdm(total=n * episodes, desc="evaluate", unit="episode", disable=not progress, leave=False)
     wins: list[bool] = []
 
@@ -226,8 +245,8 @@ def play_levels(policy, spec: EnvSpec, categories: list[str], *, episodes: int =
 
     try:
         with eval_mode(policy):
-            played = play(LevelSeededSampler(policy, range(n), seed, deterministic=deterministic), env_spec, groups,
-                          batch_envs=batch_envs, on_episode=on_episode)
+            played = play(LevelSeededSampler(policy, range(n), seed, deterministic=deterministic), level_env, groups,
+                          batch_envs=batch_envs, env_per_group=True, on_episode=on_episode)
     finally:
         bar.close()
     return [{"level": spec.names[p.group], "category": categories[p.group], "episode": p.index,
