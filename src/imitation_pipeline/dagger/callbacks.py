@@ -3,7 +3,8 @@
 Used by ``stage=bc`` for Pokemon datasets when ``env`` is a Pokemon env: every ``every_n_epochs``
 it logs ``rollout/success_rate``, ``rollout/return``, ``rollout/length`` and ``rollout/milestones``
 (means over the task's evaluation episodes), the same keys N++'s RolloutEvaluation logs (plus
-milestones), so ``bc.monitor=rollout/success_rate`` works for both.
+milestones), so ``bc.monitor=rollout/success_rate`` works for both. The episodes are played by
+:func:`~imitation_pipeline.dagger.envs.evaluate`, i.e. the one rollout loop, on this callback's env.
 """
 
 from __future__ import annotations
