@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 from pathlib import Path
 from types import SimpleNamespace
@@ -229,18 +230,31 @@ def test_summary_has_time_split_and_last_checkpoint_follows_every_epoch(cfg, tmp
     assert pointer["last"] == str((run / "checkpoints" / "last.ckpt").resolve()) and pointer["global_step"] == 6
 
 
-def test_ddp_on_cpu_runs_end_to_end_and_resumes(tmp_path) -> None:
+@pytest.fixture
+def fresh_process_group():
+    """Lightning's DDP leaves its process group and MASTER_ADDR/PORT behind: undone after the test."""
+    import torch.distributed as dist
+
+    saved = dict(os.environ)
+    yield
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_ddp_on_cpu_runs_end_to_end_and_resumes(cfg, tmp_path, fresh_process_group) -> None:
     """trainer=ddp with the CPU (gloo): devices -1 = one process; checkpoints, pointer, summary, resume."""
+    from imitation_pipeline.stages import bc
+
     ddp = ["trainer=ddp", "trainer.accelerator=cpu", "trainer.precision=32-true", "trainer.batch_scale=1",
            "bc.checkpoint_pointer=ptr.json"]
     first, second = tmp_path / "first", tmp_path / "second"
-    proc = _run([*ROLLOUTS, *ddp, "trainer.max_epochs=1", f"hydra.run.dir={first}"], tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    s = json.loads((first / "bc_summary.json").read_text())
+    s = bc.run(cfg(*ROLLOUTS, *ddp, "trainer.max_epochs=1", f"run_dir={first}"))
     assert s["world_size"] == 1 and s["global_step"] == 3 and Path(s["last_checkpoint"]).is_file()
     assert s["rollouts"] and "rollout/success_rate" in s["metrics"]
-    proc = _run([*ROLLOUTS, *ddp, "trainer.max_epochs=2", "resume=true", f"hydra.run.dir={second}"], tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads((tmp_path / "ptr.json").read_text())["last"] == str(Path(s["last_checkpoint"]).resolve())
+    assert bc.run(cfg(*ROLLOUTS, *ddp, "trainer.max_epochs=2", "resume=true", f"run_dir={second}"))["global_step"] == 6
     assert json.loads((second / "bc_summary.json").read_text())["global_step"] == 6
 
 
