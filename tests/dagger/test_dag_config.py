@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from hydra import compose, initialize_config_dir
+from app_support import compose
 from omegaconf import OmegaConf
-
-from imitation_pipeline.configs import register
-
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
-register()
 
 
 def _compose(overrides: list[str]):
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(config_name="config", overrides=overrides)
+    return compose(*overrides, validate=False)
 
 
 def test_pokemon_env_options_and_dagger_defaults() -> None:

@@ -7,26 +7,22 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
+from app_support import CONF as CONF_DIR
+from app_support import compose
 from omegaconf import OmegaConf
-
-from imitation_pipeline.configs import register
-
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
-register()
 
 
 def _options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
 
 
-GROUP_OPTIONS = [(g, o) for g in ("stage", "arch", "dataset", "env", "logger", "trainer", "experiment")
+GROUP_OPTIONS = [(g, o) for g in ("stage", "arch", "dataset", "env", "logger", "trainer",
+                                                   "callbacks", "debug", "experiment")
                  for o in _options(g)]
 
 
 def _compose(overrides: list[str]):
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(config_name="config", overrides=overrides, return_hydra_config=True)
+    return compose(*overrides, validate=False, hydra=True)
 
 
 @pytest.mark.parametrize(("group", "option"), GROUP_OPTIONS)

@@ -7,10 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
-from hydra.core.hydra_config import HydraConfig
+from app_support import compose
 
-from imitation_pipeline.configs import register
 from imitation_pipeline.configs.validate import problems
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -33,11 +31,7 @@ BAD = [
 
 
 def _compose(*overrides: str):
-    register()
-    with initialize_config_dir(config_dir=str(REPO_ROOT / "conf"), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
-        HydraConfig.instance().set_config(cfg)
-        return cfg
+    return compose(*overrides, validate=False, hydra=True)
 
 
 @pytest.mark.parametrize(("override", "message"), BAD)

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from app_support import CONF, DEMOS, run_cli
+from app_support import DEMOS, compose, run_cli
 from omegaconf import OmegaConf
 
 from imitation_pipeline.data.array_datamodule import BatchSampler, data_device
@@ -179,13 +179,7 @@ def test_gpu_preset_scales_batch_and_lr() -> None:
     assert trainer_devices(OmegaConf.create({"accelerator": "cpu", "devices": -1})) == 1
     assert trainer_devices(OmegaConf.create({"accelerator": "gpu", "devices": -1})) == -1
 
-    from hydra import compose, initialize_config_dir
-
-    from imitation_pipeline.configs import register
-
-    register()
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        gpu = compose(config_name="config", overrides=["stage=bc", "trainer=gpu"])
+    gpu = compose("stage=bc", "trainer=gpu", validate=False)
     assert scaled_batch_and_lr(gpu) == (1024, pytest.approx(6e-4))
 
 

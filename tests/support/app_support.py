@@ -17,18 +17,22 @@ CONF = REPO / "conf"
 DEMOS = REPO / "demos" / "npp"  # the built-in planner-made demonstrations
 
 
-def compose(*overrides: str, validate: bool = True):
-    """The app's config for ``overrides`` (Hydra's compose API, no run directory of its own: pass
-    ``run_dir=...``), checked like the CLI checks it."""
+def compose(*overrides: str, validate: bool = True, hydra: bool = False):
+    """The app's config for ``overrides`` (Hydra's compose API), checked like the CLI checks it.
+    Without ``hydra`` it has no run directory of its own (pass ``run_dir=...``); with it the ``hydra``
+    node is kept and set as the current HydraConfig, so ``${hydra:...}`` resolves."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
+    from hydra.core.hydra_config import HydraConfig
 
     from imitation_pipeline.configs import register
     from imitation_pipeline.configs.validate import validate as check
 
     register()
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        cfg = hydra_compose(config_name="config", overrides=list(overrides))
+        cfg = hydra_compose(config_name="config", overrides=list(overrides), return_hydra_config=hydra)
+        if hydra:
+            HydraConfig.instance().set_config(cfg)
     if validate:
         check(cfg)
     return cfg
