@@ -17,7 +17,7 @@ def _expected(sim) -> np.ndarray:
     rows = [(float(np.hypot(ef[i, EF_X] - x, ef[i, EF_Y] - y)), i) for i in range(len(ei))
             if ei[i, E_TYPE] in (1, 21) and ei[i, E_ACTIVE] != 0 and ei[i, E_STATE] == 0]
     out = np.zeros(3 * MINE_SLOTS, np.float32)
-    for k, (d, i) in enumerate(sorted(r for r in rows if r[0] <= MINE_RANGE_PX)[:MINE_SLOTS]):
+    for k, (_d, i) in enumerate(sorted(r for r in rows if r[0] <= MINE_RANGE_PX)[:MINE_SLOTS]):
         out[3 * k:3 * k + 3] = ((ef[i, EF_X] - x) / MINE_OFFSET_PX, (ef[i, EF_Y] - y) / MINE_OFFSET_PX, 1.0)
     return out
 
