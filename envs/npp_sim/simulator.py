@@ -32,6 +32,24 @@ from .map_layout import SILENT_LOOKUP, SUPPORTED_LOOKUP
 from .world import build_world, simulate_bytes
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A view of ``a`` that cannot be written through."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+def _ninja_field(vector: int, col: int, cast: type) -> property:
+    """A read-only property: ``cast`` of one cell of the ninja's float (``vector`` 0) or int (1)
+    state vector."""
+    return property(lambda self: cast(self._state[vector][col]))
+
+
+def _state_view(index: int, doc: str) -> property:
+    """A property: a read-only view of state array ``index`` (order as in ``layout``)."""
+    return property(lambda self: _read_only(self._state[index]), doc=doc)
+
+
 class _World:
     """Static per-map data plus the initial state arrays (built by the compiled loader)."""
 
@@ -151,37 +169,15 @@ class Simulator:
     def level(self) -> LevelData:
         return self._world.level
 
-    @property
-    def frame(self) -> int:
-        return int(self._state[1][N_FRAME])
-
-    @property
-    def ninja_x(self) -> float:
-        return float(self._state[0][N_X])
-
-    @property
-    def ninja_y(self) -> float:
-        return float(self._state[0][N_Y])
-
-    @property
-    def ninja_xspeed(self) -> float:
-        return float(self._state[0][N_XS])
-
-    @property
-    def ninja_yspeed(self) -> float:
-        return float(self._state[0][N_YS])
-
-    @property
-    def ninja_state(self) -> int:
-        return int(self._state[1][N_STATE])
-
-    @property
-    def airborn(self) -> bool:
-        return bool(self._state[1][N_AIRBORN])
-
-    @property
-    def walled(self) -> bool:
-        return bool(self._state[1][N_WALLED])
+    frame = _ninja_field(1, N_FRAME, int)
+    ninja_x = _ninja_field(0, N_X, float)
+    ninja_y = _ninja_field(0, N_Y, float)
+    ninja_xspeed = _ninja_field(0, N_XS, float)
+    ninja_yspeed = _ninja_field(0, N_YS, float)
+    ninja_state = _ninja_field(1, N_STATE, int)
+    airborn = _ninja_field(1, N_AIRBORN, bool)
+    walled = _ninja_field(1, N_WALLED, bool)
+    gold_collected = _ninja_field(1, N_GOLD, int)
 
     @property
     def won(self) -> bool:
@@ -197,50 +193,20 @@ class Simulator:
         return False if s < 0 else not bool(self._state[3][s, E_ACTIVE])
 
     @property
-    def gold_collected(self) -> int:
-        return int(self._state[1][N_GOLD])
-
-    @property
     def entity_type(self) -> np.ndarray:
         """Entity type per row (read-only view)."""
-        v = self._state[3][:, E_TYPE]
-        v.flags.writeable = False
-        return v
+        return _read_only(self._state[3][:, E_TYPE])
 
-    @property
-    def entity_float(self) -> np.ndarray:
-        """Entity float table (x, y, speeds, ...), read-only view; columns ``layout.EF_*``."""
-        v = self._state[2].view()
-        v.flags.writeable = False
-        return v
-
-    @property
-    def entity_int(self) -> np.ndarray:
-        """Entity int table (type, active, state, ...), read-only view; columns ``layout.E_*``."""
-        v = self._state[3].view()
-        v.flags.writeable = False
-        return v
-
-    @property
-    def ninja_float(self) -> np.ndarray:
-        v = self._state[0].view()
-        v.flags.writeable = False
-        return v
-
-    @property
-    def ninja_int(self) -> np.ndarray:
-        v = self._state[1].view()
-        v.flags.writeable = False
-        return v
+    # read-only views of the state arrays
+    entity_float = _state_view(2, "Entity float table (x, y, speeds, ...); columns ``layout.EF_*``.")
+    entity_int = _state_view(3, "Entity int table (type, active, state, ...); columns ``layout.E_*``.")
+    ninja_float = _state_view(0, "The ninja's float vector; columns ``layout.N_*`` (floats).")
+    ninja_int = _state_view(1, "The ninja's int vector; columns ``layout.N_*`` (ints).")
 
     @property
     def grid_edges(self) -> tuple[np.ndarray, np.ndarray]:
         """(horizontal, vertical) grid-edge counters on the 12-px lattice (non-zero = blocked)."""
-        h = self._state[8].view()
-        v = self._state[9].view()
-        h.flags.writeable = False
-        v.flags.writeable = False
-        return h, v
+        return _read_only(self._state[8]), _read_only(self._state[9])
 
 
 def run_inputs(map_data_or_level, input_bytes, lr_rule: str = "cancel",

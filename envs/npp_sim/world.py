@@ -15,47 +15,7 @@ import numpy as np
 from numba import njit
 
 from . import kernel as K
-from .layout import (
-    E_ACTIVE,
-    E_CELL,
-    E_CLOSED,
-    E_DIR,
-    E_EDGE_X,
-    E_EDGE_Y,
-    E_LINK,
-    E_MODE,
-    E_ORI,
-    E_SEG,
-    E_STATE,
-    E_TIDX,
-    E_TYPE,
-    E_VERT,
-    EF_COLS,
-    EF_GRIDW,
-    EF_NX,
-    EF_NY,
-    EF_RAD,
-    EF_SPEED,
-    EF_X,
-    EF_XO,
-    EF_XT,
-    EF_Y,
-    EF_YO,
-    EF_YT,
-    EI_COLS,
-    N_CNY,
-    N_DRAG,
-    N_FBUF,
-    N_FNY,
-    N_GRAV,
-    N_JBUF,
-    N_LPBUF,
-    N_WBUF,
-    N_X,
-    N_Y,
-    NF_SIZE,
-    NI_SIZE,
-)
+from . import layout as L
 from .map_layout import (
     ENTITY_OFFSET,
     ERR_DOOR_SWITCH,
@@ -77,6 +37,20 @@ from .tiles import (
 
 MOVABLE_TYPES = np.array([14, 17, 20, 24, 26], dtype=np.int64)  # ascending
 THINKING_TYPES = np.array([1, 5, 20, 21, 25, 28], dtype=np.int64)  # ascending
+
+
+@njit(cache=True)
+def _put_record(rec, k, t, x, y, o, m, sx, sy, link, at):
+    """Row ``k`` of the record table (columns as :func:`parse_records` documents them)."""
+    rec[k, 0] = t
+    rec[k, 1] = x
+    rec[k, 2] = y
+    rec[k, 3] = o
+    rec[k, 4] = m
+    rec[k, 5] = sx
+    rec[k, 6] = sy
+    rec[k, 7] = link
+    rec[k, 8] = at
 
 
 @njit(cache=True)
@@ -110,22 +84,10 @@ def parse_records(md, supported, silent):
             j = index + 5 * exit_count
             if j + 2 >= n:
                 return ERR_EXIT_SWITCH, index, tiles, exit_count, db_count, rec[:0], skipped
-            rec[k, 0] = 3
-            rec[k, 1] = x
-            rec[k, 2] = y
-            rec[k, 3] = o
-            rec[k, 4] = m
-            rec[k, 5] = x
-            rec[k, 6] = y
-            rec[k, 7] = k + 1
-            rec[k, 8] = index
-            rec[k + 1, 0] = 4
-            rec[k + 1, 1] = md[j + 1]
-            rec[k + 1, 2] = md[j + 2]
-            rec[k + 1, 5] = md[j + 1]
-            rec[k + 1, 6] = md[j + 2]
-            rec[k + 1, 7] = k
-            rec[k + 1, 8] = j
+            _put_record(rec, k, 3, x, y, o, m, x, y, k + 1, index)
+            sx = np.int64(md[j + 1])
+            sy = np.int64(md[j + 2])
+            _put_record(rec, k + 1, 4, sx, sy, 0, 0, sx, sy, k, j)
             k += 2
         elif supported[t]:
             sx = x
@@ -135,15 +97,7 @@ def parse_records(md, supported, silent):
                     return ERR_DOOR_SWITCH, index, tiles, exit_count, db_count, rec[:0], skipped
                 sx = np.int64(md[index + 6])
                 sy = np.int64(md[index + 7])
-            rec[k, 0] = t
-            rec[k, 1] = x
-            rec[k, 2] = y
-            rec[k, 3] = o
-            rec[k, 4] = m
-            rec[k, 5] = sx
-            rec[k, 6] = sy
-            rec[k, 7] = -1
-            rec[k, 8] = index
+            _put_record(rec, k, t, x, y, o, m, sx, sy, -1, index)
             k += 1
         elif not silent[t]:
             skipped[t] += 1
@@ -181,8 +135,8 @@ def build_world(tiles, spawn_x, spawn_y, rec, db_count):
         tiles_xy, TILE_EDGES, TILE_ORTHO, TILE_DIAG, TILE_ARC, TILE_SHAPE)
 
     n = rec.shape[0]
-    ef = np.zeros((n, EF_COLS), dtype=np.float64)
-    ei = np.zeros((n, EI_COLS), dtype=np.int64)
+    ef = np.zeros((n, L.EF_COLS), dtype=np.float64)
+    ei = np.zeros((n, L.EI_COLS), dtype=np.int64)
     type_count = np.zeros(256, dtype=np.int64)
     types = np.empty(n, dtype=np.int64)
     last_switch = -1
@@ -192,26 +146,26 @@ def build_world(tiles, spawn_x, spawn_y, rec, db_count):
         x = rec[e, 1] * 6.0
         y = rec[e, 2] * 6.0
         o = rec[e, 3]
-        ei[e, E_TYPE] = t
-        ei[e, E_ACTIVE] = 1
-        ei[e, E_ORI] = o
-        ei[e, E_MODE] = rec[e, 4]
-        ei[e, E_LINK] = -1
-        ei[e, E_SEG] = -1
-        ei[e, E_TIDX] = type_count[t]
+        ei[e, L.E_TYPE] = t
+        ei[e, L.E_ACTIVE] = 1
+        ei[e, L.E_ORI] = o
+        ei[e, L.E_MODE] = rec[e, 4]
+        ei[e, L.E_LINK] = -1
+        ei[e, L.E_SEG] = -1
+        ei[e, L.E_TIDX] = type_count[t]
         type_count[t] += 1
-        ef[e, EF_X] = x
-        ef[e, EF_Y] = y
-        ef[e, EF_XO] = x
-        ef[e, EF_YO] = y
-        ef[e, EF_XT] = x
-        ef[e, EF_YT] = y
+        ef[e, L.EF_X] = x
+        ef[e, L.EF_Y] = y
+        ef[e, L.EF_XO] = x
+        ef[e, L.EF_YO] = y
+        ef[e, L.EF_XT] = x
+        ef[e, L.EF_YT] = y
         if t == 3 or t == 4:
-            ei[e, E_LINK] = rec[e, 7]
+            ei[e, L.E_LINK] = rec[e, 7]
             if t == 4:
                 last_switch = e
         elif t == 21:
-            ei[e, E_STATE] = 1  # toggle mines start safe
+            ei[e, L.E_STATE] = 1  # toggle mines start safe
         elif t == 5 or t == 6 or t == 8:
             vx, vy = K.orientation_vector(o % 8)
             dcx = K._clampi(math.floor((x - 12 * vx) / 24), 0, 43)
@@ -219,35 +173,35 @@ def build_world(tiles, spawn_x, spawn_y, rec, db_count):
             hx = 2 * (dcx + 1)
             hy = 2 * (dcy + 1)
             if o == 0 or o == 4:
-                ei[e, E_VERT] = 1
-                ei[e, E_EDGE_X] = hx
-                ei[e, E_EDGE_Y] = hy - 2
+                ei[e, L.E_VERT] = 1
+                ei[e, L.E_EDGE_X] = hx
+                ei[e, L.E_EDGE_Y] = hy - 2
                 ver_e[hx, hy - 2] += 1
                 ver_e[hx, hy - 1] += 1
             else:
-                ei[e, E_EDGE_X] = hx - 2
-                ei[e, E_EDGE_Y] = hy
+                ei[e, L.E_EDGE_X] = hx - 2
+                ei[e, L.E_EDGE_Y] = hy
                 hor_e[hx - 2, hy] += 1
                 hor_e[hx - 1, hy] += 1
-            ei[e, E_CLOSED] = 1
+            ei[e, L.E_CLOSED] = 1
             if t == 8:  # trap doors start open
                 K.door_set_closed(ei, hor_e, ver_e, e, False)
             # the door entity itself sits on its switch
-            ef[e, EF_X] = rec[e, 5] * 6.0
-            ef[e, EF_Y] = rec[e, 6] * 6.0
+            ef[e, L.EF_X] = rec[e, 5] * 6.0
+            ef[e, L.EF_Y] = rec[e, 6] * 6.0
         elif t == 10 or t == 11:
             vx, vy = K.orientation_vector(o % 8)
-            ef[e, EF_NX] = vx
-            ef[e, EF_NY] = vy
+            ef[e, L.EF_NX] = vx
+            ef[e, L.EF_NY] = vy
         elif t == 14 or t == 26:
-            ef[e, EF_SPEED] = 8 / 7 if t == 14 else 1.3
-            ef[e, EF_RAD] = 7.5 if t == 14 else 4.0
-            ef[e, EF_GRIDW] = 24.0 if t == 14 else 12.0
-            ei[e, E_DIR] = o // 2
+            ef[e, L.EF_SPEED] = 8 / 7 if t == 14 else 1.3
+            ef[e, L.EF_RAD] = 7.5 if t == 14 else 4.0
+            ef[e, L.EF_GRIDW] = 24.0 if t == 14 else 12.0
+            ei[e, L.E_DIR] = o // 2
         elif t == 20:
-            ei[e, E_VERT] = 1 if (o == 0 or o == 4) else 0  # 1: moves horizontally
-            ei[e, E_DIR] = 1 if (o == 0 or o == 2) else -1
-        ei[e, E_CELL] = K.entity_cell(ef[e, EF_X], ef[e, EF_Y])
+            ei[e, L.E_VERT] = 1 if (o == 0 or o == 4) else 0  # 1: moves horizontally
+            ei[e, L.E_DIR] = 1 if (o == 0 or o == 2) else -1
+        ei[e, L.E_CELL] = K.entity_cell(ef[e, L.EF_X], ef[e, L.EF_Y])
 
     ghead = np.full(N_CELLS, -1, dtype=np.int32)
     gtail = np.full(N_CELLS, -1, dtype=np.int32)
@@ -255,25 +209,25 @@ def build_world(tiles, spawn_x, spawn_y, rec, db_count):
     eprev = np.full(max(n, 1), -1, dtype=np.int32)
     for e in range(n):
         if types[e] != 3:  # exit doors join the grid when their switch is hit
-            K.grid_append(ghead, gtail, enext, eprev, e, ei[e, E_CELL])
+            K.grid_append(ghead, gtail, enext, eprev, e, ei[e, L.E_CELL])
 
     order_move = _ordered_rows(types, MOVABLE_TYPES)
     order_think = _ordered_rows(types, THINKING_TYPES)
     db_ids = _ordered_rows(types, np.array([25], dtype=np.int64))
     scratch = np.zeros(max(n, 1), dtype=np.int64)
 
-    nf = np.zeros(NF_SIZE, dtype=np.float64)
-    ni = np.zeros(NI_SIZE, dtype=np.int64)
-    nf[N_X] = spawn_x
-    nf[N_Y] = spawn_y
-    nf[N_GRAV] = K.GRAVITY_FALL
-    nf[N_DRAG] = K.DRAG_REGULAR
-    nf[N_FNY] = -1.0
-    nf[N_CNY] = 1.0
-    ni[N_JBUF] = -1
-    ni[N_FBUF] = -1
-    ni[N_WBUF] = -1
-    ni[N_LPBUF] = -1
+    nf = np.zeros(L.NF_SIZE, dtype=np.float64)
+    ni = np.zeros(L.NI_SIZE, dtype=np.int64)
+    nf[L.N_X] = spawn_x
+    nf[L.N_Y] = spawn_y
+    nf[L.N_GRAV] = K.GRAVITY_FALL
+    nf[L.N_DRAG] = K.DRAG_REGULAR
+    nf[L.N_FNY] = -1.0
+    nf[L.N_CNY] = 1.0
+    ni[L.N_JBUF] = -1
+    ni[L.N_FBUF] = -1
+    ni[L.N_WBUF] = -1
+    ni[L.N_LPBUF] = -1
     return (nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e,
             geo_start, seg_kind, seg_f, order_move, order_think, db_ids, np.int64(db_count),
             scratch, np.int64(last_switch))
