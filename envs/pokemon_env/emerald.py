@@ -44,7 +44,14 @@ import numpy as np
 from atomic_files import write_bytes_atomic
 
 from pokemon_env.errors import MgbaUnavailableError, RomError
-from pokemon_env.spaces import FRAME_HEIGHT, FRAME_WIDTH, Button, action_space, observation_space
+from pokemon_env.spaces import (
+    FRAME_HEIGHT,
+    FRAME_WIDTH,
+    Button,
+    action_space,
+    as_button,
+    observation_space,
+)
 
 ROM_ENV_VAR = "POKEMON_EMERALD_ROM"
 INSTALL_HINT = (
@@ -283,11 +290,7 @@ class PokemonEmeraldEnv(gym.Env):
     def step(self, action):
         if self._frame is None:
             raise RuntimeError("call reset() before step()")
-        if not self.action_space.contains(action):
-            raise ValueError(
-                f"invalid action {action!r}; expected an int in [0, {self.action_space.n})"
-            )
-        key = self._keys[Button(int(action))]
+        key = self._keys[as_button(self.action_space, action)]
         core = self._core
         core.set_keys(key)
         for _ in range(self.hold_frames):

@@ -43,6 +43,13 @@ DIRECTIONS: dict[Button, tuple[int, int]] = {
 }
 
 
+def as_button(space, action) -> Button:
+    """The button an action of ``space`` (our ``Discrete``) presses; ValueError for any other value."""
+    if not space.contains(action):
+        raise ValueError(f"invalid action {action!r}; expected an int in [0, {space.n})")
+    return Button(int(action))
+
+
 def observation_space():
     from gymnasium import spaces
 

@@ -40,7 +40,7 @@ import gymnasium as gym
 import numpy as np
 
 from pokemon_env.render import MENU_ENTRIES, render_frame, world_canvas
-from pokemon_env.spaces import DIRECTIONS, Button, action_space, observation_space
+from pokemon_env.spaces import DIRECTIONS, Button, action_space, as_button, observation_space
 from pokemon_env.world import STEPS, World, generate_world
 
 MILESTONES = ("talk_professor", "pick_item", "reach_exit")
@@ -118,11 +118,7 @@ class PokemonStandInEnv(gym.Env):
     def step(self, action):
         if self.world is None:
             raise RuntimeError("call reset() before step()")
-        if not self.action_space.contains(action):
-            raise ValueError(
-                f"invalid action {action!r}; expected an int in [0, {self.action_space.n})"
-            )
-        button = Button(int(action))
+        button = as_button(self.action_space, action)
         new: list[str] = []
         if self.dialog is not None:
             if button in (Button.A, Button.B):

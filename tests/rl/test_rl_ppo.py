@@ -114,22 +114,23 @@ def test_bc_kl_weight_anneals() -> None:
     assert model.bc_kl_weight() == 0.7
 
 
+def _changed_by_learning(model, phases: TrainingPhases) -> set[str]:
+    """The policy state_dict keys whose tensors 64 steps of learning under ``phases`` change."""
+    before = {k: v.clone() for k, v in model.policy.state_dict().items()}
+    model.learn(64, callback=phases)
+    after = model.policy.state_dict()
+    return {k for k in before if not torch.equal(before[k], after[k])}
+
+
 def test_value_warmup_trains_only_the_value_head() -> None:
     model = _model()
-    before = {k: v.clone() for k, v in model.policy.state_dict().items()}
-    model.learn(64, callback=TrainingPhases(value_warmup_steps=64, freeze_extractor_steps=0))
-    after = model.policy.state_dict()
-    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    changed = _changed_by_learning(model, TrainingPhases(value_warmup_steps=64, freeze_extractor_steps=0))
     assert changed and all(is_value_key(k) for k in changed), sorted(changed)
     assert all(p.requires_grad for p in model.policy.parameters())  # restored after training
 
 
 def test_frozen_extractor_keeps_extractor_weights() -> None:
-    model = _model()
-    before = {k: v.clone() for k, v in model.policy.state_dict().items()}
-    model.learn(64, callback=TrainingPhases(value_warmup_steps=0, freeze_extractor_steps=64))
-    after = model.policy.state_dict()
-    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    changed = _changed_by_learning(_model(), TrainingPhases(value_warmup_steps=0, freeze_extractor_steps=64))
     assert not any(k.startswith("features_extractor.") for k in changed)
     assert any(k.startswith("action_net.") for k in changed)
 

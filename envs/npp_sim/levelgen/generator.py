@@ -206,6 +206,14 @@ class _Builder:
     def carve_room(self, r: _Room) -> None:
         self.set_rect(r.x0, r.top, r.x1, r.floor, EMPTY)
 
+    def room_anywhere(self, w: int, h: int) -> _Room:
+        """A w x h room at a random position on the map, carved and recorded in ``rooms``."""
+        x0, y0 = self.ri(0, MAP_W - w), self.ri(0, MAP_H - h)
+        r = _Room(x0, x0 + w - 1, y0, y0 + h - 1)
+        self.carve_room(r)
+        self.rooms.append(r)
+        return r
+
     def is_stand(self, x: int, y: int) -> bool:
         return self.tile(x, y) == EMPTY and self.tile(x, y + 1) != EMPTY and (x, y) != self.door
 
@@ -492,10 +500,7 @@ class _Builder:
 
 def _very_simple(b: _Builder) -> None:
     w, h = b.ri(6, 14), b.ri(2, 4)
-    x0, y0 = b.ri(0, MAP_W - w), b.ri(0, MAP_H - h)
-    r = _Room(x0, x0 + w - 1, y0, y0 + h - 1)
-    b.carve_room(r)
-    b.rooms.append(r)
+    r = b.room_anywhere(w, h)
     if h >= 2 and w >= 9 and b.chance(0.35):
         xb = b.ri(r.x0 + 3, r.x1 - 3)
         b.t[r.floor, xb] = SOLID
@@ -509,10 +514,7 @@ def _very_simple(b: _Builder) -> None:
 
 def _simple(b: _Builder) -> None:
     w, h = b.ri(14, 32), b.ri(5, 9)
-    x0, y0 = b.ri(0, MAP_W - w), b.ri(0, MAP_H - h)
-    r = _Room(x0, x0 + w - 1, y0, y0 + h - 1)
-    b.carve_room(r)
-    b.rooms.append(r)
+    r = b.room_anywhere(w, h)
     b.features(r, b.ri(1, 3))
     b.decorate(r, 0.3)
     quarter = max(2, w // 4)
