@@ -7,6 +7,9 @@ and keeps its traceback.
 from __future__ import annotations
 
 import importlib
+import json
+from pathlib import Path
+from typing import Any
 
 # (module, class) of the env packages' user errors: bad map / demo files, a missing ROM or mGBA
 _ENV_ERRORS = (
@@ -26,6 +29,20 @@ class CheckpointError(UserFacingError):
 
 class DatasetError(UserFacingError):
     """A dataset directory or file is missing or malformed."""
+
+
+def read_json(
+    path: str | Path, missing: str, invalid: str, error: type[UserFacingError] = UserFacingError
+) -> Any:
+    """A JSON file the user pointed at; a missing one raises ``error("<path>: <missing>")``, a malformed
+    one ``error("<path>: <invalid> (<decoder message>)")``."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError as err:
+        raise error(f"{path}: {missing}") from err
+    except json.JSONDecodeError as err:
+        raise error(f"{path}: {invalid} ({err})") from err
 
 
 def user_error_types() -> tuple[type[BaseException], ...]:

@@ -31,9 +31,10 @@ class _ImageStateExtractor(BaseFeaturesExtractor):
     def __init__(
         self,
         observation_space: spaces.Space,
-        features_dim: int,
-        modalities: Sequence[str],
-        state_hidden: int,
+        features_dim: int = 256,
+        modalities: Sequence[str] = ("player_frame", "game_state"),
+        state_hidden: int = 64,
+        **cnn: object,
     ) -> None:
         super().__init__(observation_space, int(features_dim))
         modalities = list(modalities)
@@ -42,7 +43,7 @@ class _ImageStateExtractor(BaseFeaturesExtractor):
             observation_space if self.image_key is None else observation_space[self.image_key]
         )
         self.image_input = ImageInput(img_space)
-        self.cnn = self._make_cnn(self.image_input.chw[0])
+        self.cnn = self._make_cnn(self.image_input.chw[0], **cnn)
         n_flat = conv_out_dim(self.cnn, self.image_input.chw)
         self.image_proj = nn.Sequential(nn.Linear(n_flat, self.features_dim), nn.ReLU())
         state_space = (
@@ -57,7 +58,9 @@ class _ImageStateExtractor(BaseFeaturesExtractor):
                 nn.Linear(self.features_dim + self.state.out_dim, self.features_dim), nn.ReLU()
             )
 
-    def _make_cnn(self, in_channels: int) -> nn.Module:
+    @staticmethod
+    def _make_cnn(in_channels: int, **cnn: object) -> nn.Module:
+        """The conv stack, from the arch fields that are not the common ones above."""
         raise NotImplementedError
 
     def forward(self, observations) -> torch.Tensor:
@@ -73,19 +76,9 @@ class SimpleCNNExtractor(_ImageStateExtractor):
 
     arch_name = "simple_cnn"
 
-    def __init__(
-        self,
-        observation_space: spaces.Space,
-        features_dim: int = 256,
-        modalities: Sequence[str] = ("player_frame", "game_state"),
-        channels: Sequence[int] = (32, 64, 64),
-        state_hidden: int = 64,
-    ) -> None:
-        self._channels = [int(c) for c in channels]
-        super().__init__(observation_space, features_dim, modalities, state_hidden)
-
-    def _make_cnn(self, in_channels: int) -> nn.Module:
-        return nature_conv_stack(in_channels, self._channels)
+    @staticmethod
+    def _make_cnn(in_channels: int, channels: Sequence[int] = (32, 64, 64)) -> nn.Module:
+        return nature_conv_stack(in_channels, [int(c) for c in channels])
 
 
 class ResidualBlock(nn.Module):
@@ -118,25 +111,15 @@ class ImpalaCNNExtractor(_ImageStateExtractor):
 
     arch_name = "impala_cnn"
 
-    def __init__(
-        self,
-        observation_space: spaces.Space,
-        features_dim: int = 256,
-        modalities: Sequence[str] = ("player_frame", "game_state"),
-        channels: Sequence[int] = (16, 32, 32),
-        blocks_per_stage: int = 2,
-        state_hidden: int = 64,
-    ) -> None:
+    @staticmethod
+    def _make_cnn(
+        in_channels: int, channels: Sequence[int] = (16, 32, 32), blocks_per_stage: int = 2
+    ) -> nn.Module:
         if not channels:
             raise ValueError("impala_cnn: channels must not be empty")
-        self._channels = [int(c) for c in channels]
-        self._blocks = int(blocks_per_stage)
-        super().__init__(observation_space, features_dim, modalities, state_hidden)
-
-    def _make_cnn(self, in_channels: int) -> nn.Module:
         stages: list[nn.Module] = []
         c_in = in_channels
-        for c in self._channels:
-            stages.append(ImpalaStage(c_in, c, self._blocks))
-            c_in = c
+        for c in channels:
+            stages.append(ImpalaStage(c_in, int(c), int(blocks_per_stage)))
+            c_in = int(c)
         return nn.Sequential(*stages, nn.ReLU(), nn.Flatten())

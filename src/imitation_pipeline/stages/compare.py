@@ -22,7 +22,7 @@ import numpy as np
 from atomic_files import write_json_atomic
 from omegaconf import DictConfig
 
-from imitation_pipeline.errors import UserFacingError
+from imitation_pipeline.errors import UserFacingError, read_json
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +30,7 @@ PRETRAINED, BASELINE, BC = "bc+ppo", "ppo", "bc"
 
 
 def _read_json(path: str | Path, what: str) -> dict:
-    path = Path(path)
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError as err:
-        raise UserFacingError(f"{path}: {what} not found") from err
-    except json.JSONDecodeError as err:
-        raise UserFacingError(f"{path}: {what} is not valid JSON ({err})") from err
+    return read_json(path, f"{what} not found", f"{what} is not valid JSON")
 
 
 RATE = (0.0, 1.0)  # success rates: their intervals are clipped to this range

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -15,7 +14,7 @@ import torch
 from atomic_files import atomic_open, write_json_atomic
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 
-from imitation_pipeline.errors import CheckpointError
+from imitation_pipeline.errors import CheckpointError, read_json
 from imitation_pipeline.training.timing import timed
 
 log = logging.getLogger(__name__)
@@ -90,13 +89,12 @@ class LatestPointer(L.Callback):
 
 
 def read_pointer(pointer: str | Path) -> dict:
-    pointer = Path(pointer)
-    try:
-        return json.loads(pointer.read_text())
-    except FileNotFoundError as err:
-        raise CheckpointError(f"{pointer}: no earlier run recorded here (train once without resume first)") from err
-    except json.JSONDecodeError as err:
-        raise CheckpointError(f"{pointer}: corrupt run pointer ({err})") from err
+    return read_json(
+        pointer,
+        "no earlier run recorded here (train once without resume first)",
+        "corrupt run pointer",
+        CheckpointError,
+    )
 
 
 class RolloutEvaluation(L.Callback):
