@@ -2,36 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+from functools import cache
 from pathlib import Path
 
-import yaml
+from app_support import compose
 
-REPO = Path(__file__).resolve().parents[2]
 ARCHS = ("simple_cnn", "impala_cnn", "hierarchical", "hgt")
-# Tiny everything: 2 train levels, 1 held-out level, 2 test levels, short episodes, a few hundred steps.
-TINY = [
-    # (dict overrides merge into the defaults: every category is named, unused ones with 0)
-    "suites.train={very_simple: 2, simple: 0, medium: 0, complex: 0, mine_heavy: 0, exploration: 0}",
-    "suites.eval={very_simple: 1, simple: 0, medium: 0, complex: 0, mine_heavy: 0, exploration: 0}",
-    "suites.test={very_simple: 1, simple: 1, medium: 0, complex: 0, mine_heavy: 0, exploration: 0}",
-    "ppo.total_timesteps=256", "ppo.n_steps=64", "ppo.batch_size=64", "ppo.n_epochs=1", "ppo.n_envs=2",
-    "ppo.max_episode_frames=240", "ppo.eval_freq=128", "ppo.checkpoint_freq=128", "ppo.progress_bar=false",
-    "env.frame_skip=4", "finetune.value_warmup_steps=64", "evaluate.progress=false", "logger=csv",
-]
+
+
+@cache
+def _arch_node(name: str):
+    return compose(f"arch={name}", validate=False).arch
 
 
 def arch_config(name: str) -> dict:
-    """The resolved arch config of conf/arch/<name>.yaml (schema defaults + the file)."""
+    """The resolved arch config of conf/arch/<name>.yaml (schema defaults + the file), a fresh dict."""
     from omegaconf import OmegaConf
 
-    from imitation_pipeline.configs.arch import ARCH_SCHEMAS
-
-    body = {k: v for k, v in yaml.safe_load((REPO / "conf" / "arch" / f"{name}.yaml").read_text()).items()
-            if k != "defaults"}
-    return OmegaConf.to_container(OmegaConf.merge(OmegaConf.structured(ARCH_SCHEMAS[name]), body), resolve=True)
+    return OmegaConf.to_container(_arch_node(name), resolve=True)
 
 
 def write_bc_checkpoint(path: Path, arch_name: str, seed: int = 0, arch: dict | None = None):
@@ -68,14 +56,6 @@ def build_demos(out: Path, counts: dict[str, int]) -> Path:
             write_demo(out / f"{level.level_id}.replay", level.map_data, result.inputs, success=True,
                        level_id=level.level_id, category=level.category, recorder="planner")
     return out
-
-
-def cli(args: list[str], cwd: Path, cache: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-    if cache is not None:
-        env["IMITATION_PIPELINE_CACHE"] = str(cache)
-    return subprocess.run([sys.executable, "-m", "imitation_pipeline", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 TINY_ARCH = {"name": "simple_cnn", "features_dim": 32, "net_arch_pi": [16], "net_arch_vf": [16], "activation": "relu",

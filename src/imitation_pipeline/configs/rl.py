@@ -48,7 +48,9 @@ class PPOConfig:
     n_envs: int = 2
     vec_env: str = "auto"  # auto (subproc when n_envs > 1) | subproc | dummy
     device: str = "auto"  # auto (cuda when available) | cpu | cuda: PPO updates, evaluation and the KL-to-BC term
-    max_episode_frames: int = 2000  # simulator frames per episode (TimeLimit; env.max_frames still scales observations)
+    # simulator frames per *training* episode (TimeLimit, bootstrapped; env.max_frames still scales observations).
+    # Evaluation episodes, the held-out curves included, run for evaluate.max_episode_frames.
+    max_episode_frames: int = 2000
     n_steps: int = 256  # per env and rollout
     batch_size: int = 128
     n_epochs: int = 4
@@ -113,7 +115,10 @@ class EvaluateConfig:
     # until the time limit: measured on the built-in-demo BC, argmax 0.367 vs sampled 0.428 test macro
     # success, and PPO from scratch 0.00 vs 0.35 on the same checkpoint.
     deterministic: bool = False
-    max_episode_frames: int = "${ppo.max_episode_frames}"  # type: ignore[assignment]
+    # every evaluation episode (this stage, PPO's held-out curves, BC's rollouts) ends after this many frames:
+    # the planner's longest built-in demo takes 4,018 frames, and 10 of its 60 exploration demos more than 2,000
+    # (the earlier cap, which made those levels unwinnable even for the expert)
+    max_episode_frames: int = 6000
     batch_envs: int = 32  # levels played in lock-step (one batched policy call per step)
     output: str = "${run_dir}/evaluation.json"
     progress: bool = True

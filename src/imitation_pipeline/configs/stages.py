@@ -58,7 +58,7 @@ class BCConfig:
     rollout_every_n_epochs: int = 1  # 0 disables rollout evaluation
     rollout_levels: int = 4  # held-out levels: the maps of validation replays
     rollout_train_levels: int = 4  # training levels (maps of training replays): can the policy imitate?
-    rollout_max_frames: int = 2000
+    rollout_max_frames: int = "${evaluate.max_episode_frames}"  # type: ignore[assignment]
     rollout_deterministic: bool = False  # argmax (True) or sampled actions (as evaluate.deterministic)
     # rollouts are spaced out (every k x rollout_every_n_epochs epochs, the last epoch always) when a round
     # would take more than this share of the time (measured at the first round); 0 = never spaced out.

@@ -73,7 +73,7 @@ def train_ppo(cfg: DictConfig, stage: str) -> dict:
     train_levels = suite_levels(cfg.suites, "train", cfg.suites.get("train_dir"))
     eval_levels = suite_levels(cfg.suites, "eval", cfg.suites.get("eval_dir"))
     spec = env_spec(cfg, train_levels.maps, train_levels.names, int(p.max_episode_frames))
-    eval_spec = env_spec(cfg, eval_levels.maps, eval_levels.names, int(p.max_episode_frames))
+    eval_spec = env_spec(cfg, eval_levels.maps, eval_levels.names, int(cfg.evaluate.max_episode_frames))
     env = make_train_env(spec, int(p.n_envs), seed, str(p.vec_env), monitor_dir=str(run_dir / "monitor"))
     lr = float(cfg.finetune.learning_rate if stage == "finetune" else cfg.baseline.learning_rate)
     ent = cfg.finetune.ent_coef if stage == "finetune" else None
