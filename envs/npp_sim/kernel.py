@@ -252,6 +252,15 @@ def is_empty_column(ver_e, x, y1, y2, d):
     return True
 
 
+@njit(cache=True, inline="always")
+def is_empty_lane(hor_e, ver_e, vertical, c, c1, c2, d):
+    """Moving along an axis in direction d from half-cell line c, across cells c1..c2: no grid edge
+    blocks (vertical motion: row c, columns c1..c2; horizontal motion: column c, rows c1..c2)."""
+    if vertical:
+        return is_empty_row(hor_e, c1, c2, c, d)
+    return is_empty_column(ver_e, c, c1, c2, d)
+
+
 # ---------------------------------------------------------------------------------------------
 # segment queries
 
@@ -609,20 +618,23 @@ def gather_entities(ei, ghead, enext, x, y, out):
 
 
 @njit(cache=True, inline="always")
-def ninja_kill(nf, ni):
-    """Start dying (state 7) unless already dead, dying, celebrating or disabled."""
+def _ninja_end(nf, ni, state):
+    """Enter ``state`` unless already dead, dying, celebrating or disabled (a jump's gravity ends)."""
     if ni[N_STATE] < 6:
         if ni[N_STATE] == ST_JUMPING:
             nf[N_GRAV] = GRAVITY_FALL
-        ni[N_STATE] = ST_DYING
+        ni[N_STATE] = state
+
+
+@njit(cache=True, inline="always")
+def ninja_kill(nf, ni):
+    """Start dying (state 7)."""
+    _ninja_end(nf, ni, ST_DYING)
 
 
 @njit(cache=True, inline="always")
 def ninja_win(nf, ni):
-    if ni[N_STATE] < 6:
-        if ni[N_STATE] == ST_JUMPING:
-            nf[N_GRAV] = GRAVITY_FALL
-        ni[N_STATE] = ST_CELEBRATING
+    _ninja_end(nf, ni, ST_CELEBRATING)
 
 
 @njit(cache=True, inline="always")
@@ -751,19 +763,17 @@ def logical_contact(ef, ei, e, nf, ni, ghead, gtail, enext, eprev, hor_e, ver_e)
             door = ei[e, E_LINK]
             grid_append(ghead, gtail, enext, eprev, door, ei[door, E_CELL])
             ei[door, E_AUX] = 1
-    elif t == 5:
-        if overlap_circles(x, y, 10.0, px, py, NINJA_RADIUS):
-            door_set_closed(ei, hor_e, ver_e, e, False)
-            ei[e, E_AUX] = 0
-    elif t == 6:
-        if overlap_circles(x, y, 5.0, px, py, NINJA_RADIUS):
-            ni[N_DOORS] += 1
-            door_set_closed(ei, hor_e, ver_e, e, False)
-            ei[e, E_ACTIVE] = 0
-    elif t == 8:
-        if overlap_circles(x, y, 5.0, px, py, NINJA_RADIUS):
-            door_set_closed(ei, hor_e, ver_e, e, True)
-            ei[e, E_ACTIVE] = 0
+    elif t == 5 or t == 6 or t == 8:
+        # touched doors: a regular door (5) opens and restarts its timer; a locked door (6) opens
+        # and a trap door (8) closes, once
+        if overlap_circles(x, y, 10.0 if t == 5 else 5.0, px, py, NINJA_RADIUS):
+            if t == 6:
+                ni[N_DOORS] += 1
+            door_set_closed(ei, hor_e, ver_e, e, t == 8)
+            if t == 5:
+                ei[e, E_AUX] = 0
+            else:
+                ei[e, E_ACTIVE] = 0
     elif t == 10:
         if ninja_targetable(ni):
             if overlap_circles(x, y, 6.0, px, py, NINJA_RADIUS):
@@ -861,26 +871,18 @@ def _drone_try(ef, e, d, hor_e, ver_e):
     gw = ef[e, EF_GRIDW]
     xt = x + gw * xd
     yt = y + gw * yd
-    if yd == 0:
-        ixd = int(xd)
-        cx = math.floor((x + xd * r) / 12)
-        cxt = math.floor((xt + xd * r) / 12)
-        cy1 = math.floor((y - r) / 12)
-        cy2 = math.floor((y + r) / 12)
-        while cx != cxt:
-            if not is_empty_column(ver_e, cx, cy1, cy2, ixd):
-                return False
-            cx += ixd
-    else:
-        iyd = int(yd)
-        cy = math.floor((y + yd * r) / 12)
-        cyt = math.floor((yt + yd * r) / 12)
-        cx1 = math.floor((x - r) / 12)
-        cx2 = math.floor((x + r) / 12)
-        while cy != cyt:
-            if not is_empty_row(hor_e, cx1, cx2, cy, iyd):
-                return False
-            cy += iyd
+    vertical = yd != 0
+    # along the motion: position p, target pt, direction pd; across it: position q
+    p, pt, pd, q = (y, yt, yd, x) if vertical else (x, xt, xd, y)
+    ipd = int(pd)
+    c = math.floor((p + pd * r) / 12)
+    ct = math.floor((pt + pd * r) / 12)
+    c1 = math.floor((q - r) / 12)
+    c2 = math.floor((q + r) / 12)
+    while c != ct:
+        if not is_empty_lane(hor_e, ver_e, vertical, c, c1, c2, ipd):
+            return False
+        c += ipd
     ef[e, EF_XT] = xt
     ef[e, EF_YT] = yt
     return True
@@ -894,38 +896,25 @@ def thwump_move(ef, ei, e, hor_e, ver_e, ghead, gtail, enext, eprev):
         return
     speed = THWUMP_FORWARD if st == 1 else THWUMP_BACKWARD
     sd = ei[e, E_DIR] * st
-    x = ef[e, EF_X]
-    y = ef[e, EF_Y]
-    if not ei[e, E_VERT]:  # moves vertically
-        ynew = y + speed * sd
-        if st == -1 and (ynew - ef[e, EF_YO]) * (y - ef[e, EF_YO]) < 0:
-            ef[e, EF_Y] = ef[e, EF_YO]
-            ei[e, E_STATE] = 0
+    vertical = not ei[e, E_VERT]
+    # columns of the position along the motion, its origin, and the position across it
+    ca, co, cq = (EF_Y, EF_YO, EF_X) if vertical else (EF_X, EF_XO, EF_Y)
+    p = ef[e, ca]
+    q = ef[e, cq]
+    pnew = p + speed * sd
+    if st == -1 and (pnew - ef[e, co]) * (p - ef[e, co]) < 0:
+        ef[e, ca] = ef[e, co]
+        ei[e, E_STATE] = 0
+        return
+    c = math.floor((p + sd * 11) / 12)
+    cn = math.floor((pnew + sd * 11) / 12)
+    if c != cn:
+        c1 = math.floor((q - 11) / 12)
+        c2 = math.floor((q + 11) / 12)
+        if not is_empty_lane(hor_e, ver_e, vertical, c, c1, c2, sd):
+            ei[e, E_STATE] = -1
             return
-        cy = math.floor((y + sd * 11) / 12)
-        cyn = math.floor((ynew + sd * 11) / 12)
-        if cy != cyn:
-            cx1 = math.floor((x - 11) / 12)
-            cx2 = math.floor((x + 11) / 12)
-            if not is_empty_row(hor_e, cx1, cx2, cy, sd):
-                ei[e, E_STATE] = -1
-                return
-        ef[e, EF_Y] = ynew
-    else:
-        xnew = x + speed * sd
-        if st == -1 and (xnew - ef[e, EF_XO]) * (x - ef[e, EF_XO]) < 0:
-            ef[e, EF_X] = ef[e, EF_XO]
-            ei[e, E_STATE] = 0
-            return
-        cx = math.floor((x + sd * 11) / 12)
-        cxn = math.floor((xnew + sd * 11) / 12)
-        if cx != cxn:
-            cy1 = math.floor((y - 11) / 12)
-            cy2 = math.floor((y + 11) / 12)
-            if not is_empty_column(ver_e, cx, cy1, cy2, sd):
-                ei[e, E_STATE] = -1
-                return
-        ef[e, EF_X] = xnew
+    ef[e, ca] = pnew
     grid_move(ef, ei, ghead, gtail, enext, eprev, e)
 
 
@@ -936,69 +925,47 @@ def thwump_think(ef, ei, e, nf, ni, hor_e, ver_e):
         return
     rng = 2 * (9 + NINJA_RADIUS)
     d = ei[e, E_DIR]
-    x = ef[e, EF_X]
-    y = ef[e, EF_Y]
-    if not ei[e, E_VERT]:
-        if abs(x - nf[N_X]) < rng:
-            nyc = math.floor(nf[N_Y] / 12)
-            tyc = math.floor((y - d * 11) / 12)
-            xc1 = math.floor((x - 11) / 12)
-            xc2 = math.floor((x + 11) / 12)
-            dy = nyc - tyc
-            if dy * d >= 0:
-                i = 0
-                for i in range(100):  # noqa: B007 (i is read after the loop)
-                    if not is_empty_row(hor_e, xc1, xc2, tyc, d):
-                        dy = nyc - tyc
-                        break
-                    tyc += d
-                if i > 0 and dy * d <= 0:
-                    ei[e, E_STATE] = 1
+    vertical = not ei[e, E_VERT]
+    # the thwump's and the ninja's positions along its lane (p, np_) and across it (q, nq)
+    if vertical:
+        p, q, np_, nq = ef[e, EF_Y], ef[e, EF_X], nf[N_Y], nf[N_X]
     else:
-        if abs(y - nf[N_Y]) < rng:
-            nxc = math.floor(nf[N_X] / 12)
-            txc = math.floor((x - d * 11) / 12)
-            yc1 = math.floor((y - 11) / 12)
-            yc2 = math.floor((y + 11) / 12)
-            dx = nxc - txc
-            if dx * d >= 0:
-                i = 0
-                for i in range(100):  # noqa: B007 (i is read after the loop)
-                    if not is_empty_column(ver_e, txc, yc1, yc2, d):
-                        dx = nxc - txc
-                        break
-                    txc += d
-                if i > 0 and dx * d <= 0:
-                    ei[e, E_STATE] = 1
+        p, q, np_, nq = ef[e, EF_X], ef[e, EF_Y], nf[N_X], nf[N_Y]
+    if abs(q - nq) < rng:
+        nc = math.floor(np_ / 12)
+        tc = math.floor((p - d * 11) / 12)
+        c1 = math.floor((q - 11) / 12)
+        c2 = math.floor((q + 11) / 12)
+        dc = nc - tc
+        if dc * d >= 0:
+            i = 0
+            for i in range(100):  # noqa: B007 (i is read after the loop)
+                if not is_empty_lane(hor_e, ver_e, vertical, tc, c1, c2, d):
+                    dc = nc - tc
+                    break
+                tc += d
+            if i > 0 and dc * d <= 0:
+                ei[e, E_STATE] = 1
 
 
 @njit(cache=True)
 def shove_thwump_step(ef, ei, e, xd, yd, speed, hor_e, ver_e, ghead, gtail, enext, eprev):
     """Move a shove thwump by speed along (xd, yd) unless a grid edge blocks; then retreat."""
-    x = ef[e, EF_X]
-    y = ef[e, EF_Y]
-    if ef[e, EF_NY] == 0:
-        xnew = x + xd * speed
-        cx = math.floor(x / 12)
-        cxn = math.floor(xnew / 12)
-        if cx != cxn:
-            cy1 = math.floor((y - 8) / 12)
-            cy2 = math.floor((y + 8) / 12)
-            if not is_empty_column(ver_e, cx, cy1, cy2, int(xd)):
-                ei[e, E_STATE] = 3
-                return
-        ef[e, EF_X] = xnew
-    else:
-        ynew = y + yd * speed
-        cy = math.floor(y / 12)
-        cyn = math.floor(ynew / 12)
-        if cy != cyn:
-            cx1 = math.floor((x - 8) / 12)
-            cx2 = math.floor((x + 8) / 12)
-            if not is_empty_row(hor_e, cx1, cx2, cy, int(yd)):
-                ei[e, E_STATE] = 3
-                return
-        ef[e, EF_Y] = ynew
+    vertical = ef[e, EF_NY] != 0
+    # columns of the position along the motion and across it; the direction along it
+    ca, cq, pd = (EF_Y, EF_X, yd) if vertical else (EF_X, EF_Y, xd)
+    p = ef[e, ca]
+    q = ef[e, cq]
+    pnew = p + pd * speed
+    c = math.floor(p / 12)
+    cn = math.floor(pnew / 12)
+    if c != cn:
+        c1 = math.floor((q - 8) / 12)
+        c2 = math.floor((q + 8) / 12)
+        if not is_empty_lane(hor_e, ver_e, vertical, c, c1, c2, int(pd)):
+            ei[e, E_STATE] = 3
+            return
+    ef[e, ca] = pnew
     grid_move(ef, ei, ghead, gtail, enext, eprev, e)
 
 
@@ -1657,8 +1624,7 @@ def tick(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e,
     # move phase. Hot paths work on scalars; array-taking helpers run only when needed
     # (every call passing arrays costs atomic reference-count updates).
     targetable = ninja_targetable(ni)
-    for k in range(order_move.shape[0]):
-        e = order_move[k]
+    for e in order_move:
         if not ei[e, E_ACTIVE]:
             continue
         t = ei[e, E_TYPE]
@@ -1694,8 +1660,7 @@ def tick(nf, ni, ef, ei, ghead, gtail, enext, eprev, hor_e, ver_e,
     px = nf[N_X]
     py = nf[N_Y]
     dead = ni[N_STATE] == ST_DEAD
-    for k in range(order_think.shape[0]):
-        e = order_think[k]
+    for e in order_think:
         if not ei[e, E_ACTIVE]:
             continue
         t = ei[e, E_TYPE]
