@@ -1,4 +1,4 @@
-"""Fixtures of the RL tests: a tiny planner-made demonstration set and a shared cache directory."""
+"""Fixtures of the RL tests: a tiny planner-made demonstration set."""
 
 from __future__ import annotations
 
@@ -16,7 +16,3 @@ from rl_support import build_demos  # noqa: E402
 def demo_dir(tmp_path_factory) -> Path:
     return build_demos(tmp_path_factory.mktemp("demos"), {"very_simple": 4, "simple": 2})
 
-
-@pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("cache")

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+import logging
 from pathlib import Path
 
 import numpy as np
 import pytest
 from rl_support import tiny_checkpoint
 
-from imitation_pipeline.errors import DatasetError
+from imitation_pipeline.errors import DatasetError, user_error_types
 
 _checkpoint = tiny_checkpoint
 
@@ -33,20 +31,20 @@ def _folder(root: Path) -> Path:
     return root
 
 
-def _evaluate(tmp_path: Path, levels_dir: Path) -> subprocess.CompletedProcess:
+def _evaluate(cfg, tmp_path: Path, levels_dir: Path) -> dict:
+    from imitation_pipeline.stages import evaluate
+
     pt = _checkpoint(tmp_path / "final.pt")
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "imitation_pipeline", "stage=evaluate", f"evaluate.checkpoint={pt}",
-                           f"evaluate.levels_dir={levels_dir}", "evaluate.max_episode_frames=8",
-                           "evaluate.progress=false", f"hydra.run.dir={tmp_path / 'r'}"],
-                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600)
+    return evaluate.run(cfg("stage=evaluate", f"evaluate.checkpoint={pt}", f"evaluate.levels_dir={levels_dir}",
+                            "evaluate.max_episode_frames=8", f"run_dir={tmp_path / 'r'}"))
 
 
-def test_evaluate_on_a_folder(tmp_path) -> None:
+def test_evaluate_on_a_folder(cfg, tmp_path, caplog) -> None:
     folder = _folder(tmp_path / "maps")
-    proc = _evaluate(tmp_path, folder)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    with caplog.at_level(logging.INFO, logger="imitation_pipeline"):
+        returned = _evaluate(cfg, tmp_path, folder)
     result = json.loads((tmp_path / "r" / "evaluation.json").read_text())
+    assert result["levels"] == returned["levels"]
     assert result["suite"] == "folder" and result["levels_dir"] == str(folder.resolve())
     levels = {lv["file"]: lv for lv in result["levels"]}
     assert set(levels) == {"simple/level.map", "played.replay"}  # the duplicate counts once
@@ -58,16 +56,17 @@ def test_evaluate_on_a_folder(tmp_path) -> None:
     skipped = {s["file"]: s["reason"] for s in result["skipped"]}
     assert set(skipped) == {"notes.bin", "zz_copy.map"}
     assert "not a map" in skipped["notes.bin"] and "simple/level.map" in skipped["zz_copy.map"]
-    out = proc.stdout + proc.stderr
-    assert "notes.bin: not a map" in out  # one line naming the file and the reason
+    assert any("notes.bin: not a map" in m for m in caplog.messages)  # one line naming the file and the reason
 
 
-def test_empty_folder_is_one_error_line(tmp_path) -> None:
+def test_empty_folder_is_one_error_line(cfg, tmp_path) -> None:
+    """A user error (the CLI prints it as one ``error:`` line, exit status 2) naming the option."""
     (tmp_path / "empty").mkdir()
-    proc = _evaluate(tmp_path, tmp_path / "empty")
-    assert proc.returncode == 2
-    lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
-    assert len(lines) == 1 and "evaluate.levels_dir" in lines[0] and "no N++ map" in lines[0], proc.stderr
+    with pytest.raises(DatasetError) as err:
+        _evaluate(cfg, tmp_path, tmp_path / "empty")
+    msg = str(err.value)
+    assert isinstance(err.value, user_error_types()) and "\n" not in msg
+    assert "evaluate.levels_dir" in msg and "no N++ map" in msg
 
 
 def test_folder_without_maps_and_skipped_entity_types(tmp_path) -> None:

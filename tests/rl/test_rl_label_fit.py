@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
-from rl_support import REPO, write_bc_checkpoint
+from app_support import DEMOS
+from rl_support import write_bc_checkpoint
 
-from imitation_pipeline.evaluation.label_fit import summarise, timing_of_errors
+from imitation_pipeline.evaluation.label_fit import main, summarise, timing_of_errors
 
 
 def test_errors_are_classed_late_early_or_other() -> None:
@@ -31,14 +30,12 @@ def test_summary_pools_decisions_per_category() -> None:
     assert s["late_error_share"] == 8 / 20 and s["first_error"] == [3, 0]
 
 
-def test_cli_on_built_in_demos(tmp_path) -> None:
+def test_cli_on_built_in_demos(tmp_path, capsys) -> None:
+    """``main(argv)``, the command line's entry (``python -m imitation_pipeline.evaluation.label_fit``)."""
     ckpt = tmp_path / "bc.pt"
     write_bc_checkpoint(ckpt, "simple_cnn")
     out = tmp_path / "fit.json"
-    proc = subprocess.run([sys.executable, "-m", "imitation_pipeline.evaluation.label_fit", str(ckpt),
-                           str(REPO / "demos" / "npp"), "--out", str(out), "--per-category", "1"],
-                          capture_output=True, text=True, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert main([str(ckpt), str(DEMOS), "--out", str(out), "--per-category", "1"]) == 0, capsys.readouterr().err
     result = json.loads(out.read_text())
     assert len(result["per_category"]) == 6
     assert all(".noisy" not in r["demo"] for r in result["records"])
@@ -47,6 +44,7 @@ def test_cli_on_built_in_demos(tmp_path) -> None:
         assert s["demos"] == 1 and s["decisions"] == r["decisions"] > 0
         assert s["accuracy"] == r["correct"] / r["decisions"]
         assert r["late"] + r["early"] + r["other"] == r["decisions"] - r["correct"]
-    bad = subprocess.run([sys.executable, "-m", "imitation_pipeline.evaluation.label_fit", str(ckpt),
-                          str(tmp_path), "--out", str(out)], capture_output=True, text=True, cwd=tmp_path)
-    assert bad.returncode == 2 and bad.stderr.strip().startswith("error: ") and "no clean" in bad.stderr
+    capsys.readouterr()
+    assert main([str(ckpt), str(tmp_path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().startswith("error: ") and "no clean" in err

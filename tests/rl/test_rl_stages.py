@@ -1,4 +1,5 @@
-"""finetune / baseline / evaluate / compare / pipeline end to end from the CLI on tiny budgets."""
+"""finetune / baseline / evaluate / compare / pipeline end to end on tiny budgets (``debug=tiny``), in this
+process; the one-line errors (exit status 2) from the CLI."""
 
 from __future__ import annotations
 
@@ -6,37 +7,53 @@ import json
 from pathlib import Path
 
 import pytest
-from rl_support import TINY, cli, write_bc_checkpoint
+from app_support import app_log, error_lines, run_cli
+from rl_support import write_bc_checkpoint
 
 DROP = {"seconds", "checkpoint"}  # wall time and absolute paths may differ between runs
 
 
-def _ok(proc) -> None:
-    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-2000:]
-
-
 @pytest.fixture(scope="module")
-def rl_runs(tmp_path_factory, cache_dir):
+def rl_runs(module_cfg, tmp_path_factory):
     """One finetune run (from a BC checkpoint, 2 subprocess envs) and one baseline run (dummy vec env)."""
+    from imitation_pipeline.stages import baseline, finetune
+
     root = tmp_path_factory.mktemp("rl")
     bc = root / "bc.pt"
     write_bc_checkpoint(bc, "simple_cnn")
-    ft = cli(["stage=finetune", *TINY, f"finetune.bc_checkpoint={bc}", "finetune.bc_kl_coef=0.5",
-              f"hydra.run.dir={root / 'ft'}"], cwd=root, cache=cache_dir)
-    _ok(ft)
-    base = cli(["stage=baseline", *TINY, "ppo.vec_env=dummy", f"hydra.run.dir={root / 'base'}"], cwd=root,
-               cache=cache_dir)
-    _ok(base)
-    return {"root": root, "bc": bc, "ft": root / "ft", "base": root / "base", "ft_out": ft.stdout}
+    with app_log() as ft_log:
+        ft = finetune.run(module_cfg("stage=finetune", f"finetune.bc_checkpoint={bc}", "finetune.bc_kl_coef=0.5",
+                                     f"run_dir={root / 'ft'}"))
+    base = baseline.run(module_cfg("stage=baseline", "ppo.vec_env=dummy", f"run_dir={root / 'base'}"))
+    return {"root": root, "bc": bc, "ft": root / "ft", "base": root / "base", "ft_summary": ft,
+            "base_summary": base, "ft_log": "\n".join(ft_log)}
+
+
+@pytest.fixture(scope="module")
+def evaluations(rl_runs, module_cfg) -> dict[str, dict]:
+    """stage=evaluate of the finetune (twice: 32 levels in lock-step, the default, and one at a time),
+    baseline and BC checkpoints: ``{name: {"path": evaluation.json, "result": what run returned}}``."""
+    from imitation_pipeline.stages import evaluate
+
+    root, out = rl_runs["root"], {}
+    for name, ckpt, batch in (("ft", rl_runs["ft"] / "checkpoints" / "final.pt", 32),
+                              ("ft-batch1", rl_runs["ft"] / "checkpoints" / "final.pt", 1),
+                              ("base", rl_runs["base"] / "checkpoints" / "final.pt", 32), ("bc", rl_runs["bc"], 32)):
+        path = root / f"eval-{name}.json"
+        result = evaluate.run(module_cfg("stage=evaluate", f"evaluate.checkpoint={ckpt}", f"evaluate.output={path}",
+                                         f"evaluate.batch_envs={batch}", f"run_dir={root / f'ev-{name}'}"))
+        out[name] = {"path": path, "result": result}
+    return out
 
 
 def test_finetune_reports_the_strict_transfer_and_writes_its_outputs(rl_runs) -> None:
-    out, run = rl_runs["ft_out"], rl_runs["ft"]
+    out, run = rl_runs["ft_log"], rl_runs["ft"]
     assert "BC -> PPO transfer from" in out
     for line in ("unexpected    0", "missing       0", "mismatched    0"):
         assert line in out
     assert "fresh         6 tensors (value head" in out
     summary = json.loads((run / "finetune_summary.json").read_text())
+    assert summary == rl_runs["ft_summary"]
     assert summary["transfer"]["missing"] == [] and summary["transfer"]["fresh"] == 6
     assert summary["timesteps"] >= 256
     for rel in ("checkpoints/final.pt", "checkpoints/best.pt", "checkpoints/final.zip", "eval_log.json",
@@ -65,20 +82,14 @@ def test_rl_checkpoints_use_the_project_schema(rl_runs) -> None:
     assert model.num_timesteps >= 256
 
 
-def test_evaluate_is_reproducible_and_per_category(rl_runs) -> None:
+def test_evaluate_is_reproducible_and_per_category(evaluations) -> None:
     """Sampled actions (the default) draw from one generator per level: same numbers on every run and
     whatever the batching."""
-    root, results = rl_runs["root"], []
-    ckpt = rl_runs["ft"] / "checkpoints" / "final.pt"
-    for i in range(2):
-        out = root / f"eval{i}.json"
-        proc = cli(["stage=evaluate", *TINY, f"evaluate.checkpoint={ckpt}", f"evaluate.output={out}",
-                    "evaluate.batch_envs=1" if i else "evaluate.batch_envs=32", f"hydra.run.dir={root / f'ev{i}'}"],
-                   cwd=root)
-        _ok(proc)
-        results.append({k: v for k, v in json.loads(out.read_text()).items() if k not in DROP})
+    results = [{k: v for k, v in json.loads(evaluations[name]["path"].read_text()).items() if k not in DROP}
+               for name in ("ft", "ft-batch1")]
     assert results[0] == results[1]  # same numbers twice (and whatever the batching)
     r = results[0]
+    assert {k: v for k, v in evaluations["ft"]["result"].items() if k not in DROP} == r  # run returns what it wrote
     assert set(r["per_category"]) == {"very_simple", "simple"} and r["suite"] == "test"
     assert r["deterministic"] is False and r["checkpoint_stage"] == "finetune"
     assert len(r["episodes"]) == 2 * 3  # 2 test levels x evaluate.episodes
@@ -86,18 +97,13 @@ def test_evaluate_is_reproducible_and_per_category(rl_runs) -> None:
         sum(c["success_rate"] for c in r["per_category"].values()) / 2)
 
 
-def test_compare_writes_json_and_plots(rl_runs) -> None:
-    root = rl_runs["root"]
-    evals = {}
-    for name, ckpt in (("ft", rl_runs["ft"] / "checkpoints" / "final.pt"),
-                       ("base", rl_runs["base"] / "checkpoints" / "final.pt"), ("bc", rl_runs["bc"])):
-        evals[name] = root / f"cmp-{name}.json"
-        _ok(cli(["stage=evaluate", *TINY, f"evaluate.checkpoint={ckpt}", f"evaluate.output={evals[name]}",
-                 f"hydra.run.dir={root / f'cmp-ev-{name}'}"], cwd=root))
-    out = root / "cmp"
-    proc = cli(["stage=compare", f"compare.pretrained=[{evals['ft']}]", f"compare.baseline=[{evals['base']}]",
-                f"compare.bc={evals['bc']}", f"hydra.run.dir={out}"], cwd=root)
-    _ok(proc)
+def test_compare_writes_json_and_plots(evaluations, rl_runs, cfg) -> None:
+    from imitation_pipeline.stages import compare
+
+    out = rl_runs["root"] / "cmp"
+    compare.run(cfg("stage=compare", f"compare.pretrained=[{evaluations['ft']['path']}]",
+                    f"compare.baseline=[{evaluations['base']['path']}]", f"compare.bc={evaluations['bc']['path']}",
+                    f"run_dir={out}"))
     result = json.loads((out / "compare.json").read_text())
     assert set(result["groups"]) == {"bc+ppo", "ppo", "bc"}
     eff = result["sample_efficiency"]
@@ -108,29 +114,28 @@ def test_compare_writes_json_and_plots(rl_runs) -> None:
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
 
 
-def test_mismatched_bc_checkpoint_is_one_line_exit_2(rl_runs) -> None:
-    root = rl_runs["root"]
-    other = root / "impala.pt"
+def test_mismatched_bc_checkpoint_is_one_line_exit_2(tmp_path) -> None:
+    other = tmp_path / "impala.pt"
     write_bc_checkpoint(other, "impala_cnn")
-    proc = cli(["stage=finetune", *TINY, f"finetune.bc_checkpoint={other}", f"hydra.run.dir={root / 'bad'}"],
-               cwd=root)
+    proc = run_cli(["stage=finetune", "debug=tiny", "ppo.vec_env=dummy", f"finetune.bc_checkpoint={other}",
+                    f"hydra.run.dir={tmp_path / 'bad'}"], tmp_path)
     assert proc.returncode == 2
     err = proc.stderr.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and "arch.name" in err[0], proc.stderr
 
 
 def test_evaluate_without_checkpoint_is_one_line(tmp_path) -> None:
-    proc = cli(["stage=evaluate", f"hydra.run.dir={tmp_path}"], cwd=tmp_path)
+    proc = run_cli(["stage=evaluate", f"hydra.run.dir={tmp_path}"], tmp_path)
     assert proc.returncode == 2 and "evaluate.checkpoint" in proc.stderr and proc.stderr.count("\n") == 1
 
 
-def test_pipeline_runs_every_stage_end_to_end(demo_dir, cache_dir, tmp_path) -> None:
+def test_pipeline_runs_every_stage_end_to_end(demo_dir, cfg, tmp_path) -> None:
+    from imitation_pipeline.stages import pipeline
+
     run = tmp_path / "pipe"
-    proc = cli([*TINY, f"dataset.path={demo_dir}", "pipeline.seeds=[0]", "pipeline.bc_max_epochs=1",
-                "bc.rollout_levels=1", "bc.rollout_max_frames=60", "trainer.enable_progress_bar=false",
-                "ppo.vec_env=dummy", f"hydra.run.dir={run}"], cwd=tmp_path, cache=cache_dir)
-    _ok(proc)
-    summary = json.loads((run / "pipeline_summary.json").read_text())
+    summary = pipeline.run(cfg(f"dataset.path={demo_dir}", "pipeline.seeds=[0]", "pipeline.bc_max_epochs=1",
+                               "ppo.vec_env=dummy", f"run_dir={run}"))
+    assert summary == json.loads((run / "pipeline_summary.json").read_text())
     assert Path(summary["bc_checkpoint"]).is_file()
     assert Path(summary["stages"]["generate"]["manifest"]).is_file()
     for rel in ("bc/bc_summary.json", "finetune/seed0/eval_log.json", "baseline/seed0/eval_log.json",
@@ -144,5 +149,6 @@ def test_pipeline_runs_every_stage_end_to_end(demo_dir, cache_dir, tmp_path) -> 
 
 
 def test_pipeline_without_demonstrations_is_one_line(tmp_path) -> None:
-    proc = cli([f"dataset.path={tmp_path / 'none'}", f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path)
+    proc = run_cli([f"dataset.path={tmp_path / 'none'}", f"hydra.run.dir={tmp_path / 'run'}"], tmp_path)
     assert proc.returncode == 2 and "demonstration directory not found" in proc.stderr
+    assert len(error_lines(proc.stderr)) == 1

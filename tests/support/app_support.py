@@ -7,9 +7,11 @@ fixture.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,3 +52,24 @@ def run_cli(args: list[str], cwd: Path, env_extra: dict | None = None, timeout: 
 def error_lines(stderr: str) -> list[str]:
     """stderr without log lines (``[time][logger][LEVEL] ...``) and blank lines."""
     return [ln for ln in stderr.splitlines() if ln.strip() and not ln.startswith("[")]
+
+
+@contextmanager
+def app_log(level: int = logging.INFO):
+    """The messages the app logs (``imitation_pipeline.*``, what the CLI prints) while inside, as a list:
+    for an in-process stage run whose log a module-scoped fixture keeps (``caplog`` is per test)."""
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    lines: list[str] = []
+    logger, handler = logging.getLogger("imitation_pipeline"), Keep(level)
+    old = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old)
