@@ -100,12 +100,14 @@ def test_resume_without_earlier_run_is_a_user_error(cfg) -> None:
     assert isinstance(err.value, user_error_types())  # the CLI prints it as one line, exit 2
 
 
+SWEEP_BUDGET = ["bc.max_replays=4", "bc.batch_size=8", "trainer.limit_train_batches=2", "bc.rollout_every_n_epochs=0"]
+
+
 def test_sweep_over_the_four_architectures_on_the_builtin_demos(tmp_path) -> None:
-    """One BC run per arch under multirun/ on demos/npp, logged with W&B in offline mode (no network); each
-    job's result line on the console and in its app log (<job dir>/imitation_pipeline.log)."""
+    """One BC run per arch under multirun/ on demos/npp (logger=csv); each job's result line on the console
+    and in its app log (<job dir>/imitation_pipeline.log)."""
     proc = _run(["-m", "stage=bc", "arch=simple_cnn,impala_cnn,hierarchical,hgt", f"dataset.path={DEMOS}",
-                 "logger=wandb", "bc.max_replays=4", "bc.batch_size=8", "trainer.limit_train_batches=2",
-                 "bc.rollout_every_n_epochs=0"], tmp_path)
+                 "logger=csv", *SWEEP_BUDGET], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     summaries = sorted((tmp_path / "multirun").rglob("bc_summary.json"))
     assert len(summaries) == 4
@@ -116,19 +118,29 @@ def test_sweep_over_the_four_architectures_on_the_builtin_demos(tmp_path) -> Non
     for p in summaries:
         s = json.loads(p.read_text())
         assert s["global_step"] == 2 and Path(s["last_checkpoint"]).is_file()
-        assert list((p.parent / "wandb").glob("offline-run-*")), "W&B must log offline"
+        assert list((p.parent / "csv").rglob("metrics.csv")), "each job logs to its own folder"
         log = (p.parent / "imitation_pipeline.log").read_text()  # each job's app log, timestamped
         line = f"bc: best val/loss = {s['best_score']} -> {s['best_checkpoint']}"
         assert line in console and re.search(r"^\[\d{4}-\d\d-\d\d [\d:,]+\]\[imitation_pipeline\.stages\.bc\]\[INFO\] - "
                                              + re.escape(line) + "$", log, re.M), log[-3000:]
 
 
+def test_wandb_logs_offline(cfg, tmp_path) -> None:
+    """logger=wandb writes its run under <run_dir>/wandb in offline mode (no network) and finishes it."""
+    import wandb
+
+    from imitation_pipeline.stages import bc
+
+    bc.run(cfg("stage=bc", f"dataset.path={DEMOS}", "logger=wandb", *SWEEP_BUDGET))
+    assert list((tmp_path / "run" / "wandb").glob("offline-run-*")), "W&B must log offline"
+    assert wandb.run is None  # no run left open in this process
+
+
 @pytest.mark.slow
 def test_the_four_architectures_train_on_the_reference_replays(npp_reference, tmp_path, monkeypatch) -> None:
     """The same sweep on real human replays (make test-slow)."""
     proc = _run(["-m", "stage=bc", "arch=simple_cnn,impala_cnn,hierarchical,hgt",
-                 f"dataset.path={npp_reference / 'replays'}", "logger=csv", "bc.max_replays=4",
-                 "bc.batch_size=8", "trainer.limit_train_batches=2", "bc.rollout_every_n_epochs=0"], tmp_path)
+                 f"dataset.path={npp_reference / 'replays'}", "logger=csv", *SWEEP_BUDGET], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     summaries = sorted((tmp_path / "multirun").rglob("bc_summary.json"))
     assert sorted(json.loads(p.read_text())["arch"] for p in summaries) == ["hgt", "hierarchical", "impala_cnn", "simple_cnn"]
