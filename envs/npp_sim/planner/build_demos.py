@@ -227,7 +227,7 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
                              "max_nodes": max_nodes, "seed": r["seed"], "decision_frame_skip": frame_skip})
             row = {"file": name, **{k: r[k] for k in ("level_id", "category", "seed", "nodes", "seconds")},
                    "frames": int(len(inputs)), "frame_skip": frame_skip, "attempt": r["attempt"],
-                   "jumps_cleared": r["jumps_cleared"],
+                   "jumps_cleared": r["jumps_cleared"], "mine_margin": r.get("mine_margin", 0.0),
                    "map_sha256": hashlib.sha256(data).hexdigest(),
                    "inputs_sha256": hashlib.sha256(inputs.tobytes()).hexdigest(),
                    "file_sha256": hashlib.sha256((out / name).read_bytes()).hexdigest()}
