@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from npp_sim import layout as L
 from npp_sim import observation_spec as spec
 from npp_sim.kernel import tick
 from npp_sim.layout import (
@@ -27,20 +28,8 @@ from npp_sim.layout import (
     E_TYPE,
     EF_X,
     EF_Y,
-    N_AIRBORN,
-    N_CNY,
-    N_FBUF,
-    N_FNX,
-    N_FNY,
     N_FRAME,
-    N_JBUF,
-    N_JDUR,
-    N_JIN_OLD,
-    N_LPBUF,
     N_STATE,
-    N_WALLED,
-    N_WALLN,
-    N_WBUF,
     N_X,
     N_XS,
     N_Y,
@@ -238,17 +227,17 @@ def _fill_game_state(nf, ni, ef, ei, switch_row, exit_row, switch_activated, fra
     st = ni[N_STATE]
     if 0 <= st < 10:
         out[4 + st] = 1.0
-    out[14] = ni[N_AIRBORN]
-    out[15] = ni[N_WALLED]
-    out[16] = nf[N_FNX]
-    out[17] = nf[N_FNY]
-    out[18] = nf[N_WALLN]
-    out[19] = nf[N_CNY]
-    out[20] = (ni[N_JBUF] + 1) / 6.0
-    out[21] = (ni[N_FBUF] + 1) / 6.0
-    out[22] = (ni[N_WBUF] + 1) / 6.0
-    out[23] = (ni[N_LPBUF] + 1) / 5.0
-    out[24] = ni[N_JDUR] / 45.0
+    out[14] = ni[L.N_AIRBORN]
+    out[15] = ni[L.N_WALLED]
+    out[16] = nf[L.N_FNX]
+    out[17] = nf[L.N_FNY]
+    out[18] = nf[L.N_WALLN]
+    out[19] = nf[L.N_CNY]
+    out[20] = (ni[L.N_JBUF] + 1) / 6.0
+    out[21] = (ni[L.N_FBUF] + 1) / 6.0
+    out[22] = (ni[L.N_WBUF] + 1) / 6.0
+    out[23] = (ni[L.N_LPBUF] + 1) / 5.0
+    out[24] = ni[L.N_JDUR] / 45.0
     out[25] = 1.0 if switch_activated else 0.0
     out[26] = 1.0 - min(frame, max_frames) / max_frames
     if switch_row >= 0:
@@ -259,7 +248,7 @@ def _fill_game_state(nf, ni, ef, ei, switch_row, exit_row, switch_activated, fra
         out[30] = (ef[exit_row, EF_Y] - y) / WORLD_H
     if fields.shape[0] == 2:
         _fill_path(fields[1] if switch_activated else fields[0], x, y, out[31:34])
-    out[34] = 1.0 if ni[N_JIN_OLD] != 0 else 0.0
+    out[34] = 1.0 if ni[L.N_JIN_OLD] != 0 else 0.0
     _fill_mines(x, y, ef, ei, out[35:35 + 3 * spec.MINE_SLOTS])
     _clip(out.ravel())
 
