@@ -56,9 +56,7 @@ def _recrc(blob: bytes) -> bytes:
 def test_v2_round_trip(
     map_data, inputs, success, level_id, category, frame_skip, recorder, meta, created
 ):
-    blob = encode_demo(
-        map_data,
-        inputs,
+    fields = dict(
         success=success,
         level_id=level_id,
         category=category,
@@ -67,6 +65,7 @@ def test_v2_round_trip(
         meta=meta,
         created=created,
     )
+    blob = encode_demo(map_data, inputs, **fields)
     assert detect_format(blob) == "v2"
     demo = read_demo(blob, name="mem.npd")
     assert demo.format == "v2" and demo.name == "mem.npd" and demo.problems == ()
@@ -80,18 +79,7 @@ def test_v2_round_trip(
     assert demo.meta["extra"] == (meta or {})
     assert datetime.fromisoformat(demo.meta["created"].replace("Z", "+00:00")) == created
     assert demo.meta["created"].endswith("Z")
-    # deterministic: same arguments, same bytes
-    assert blob == encode_demo(
-        map_data,
-        inputs,
-        success=success,
-        level_id=level_id,
-        category=category,
-        frame_skip=frame_skip,
-        recorder=recorder,
-        meta=meta,
-        created=created,
-    )
+    assert blob == encode_demo(map_data, inputs, **fields)  # deterministic: same arguments, same bytes
 
 
 @PROPERTY

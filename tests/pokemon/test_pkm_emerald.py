@@ -23,66 +23,37 @@ AL, NE, EQ = 0xE, 0x1, 0x0
 MOV, MVN, ADD, ORR, CMP = 13, 15, 4, 12, 10
 
 
+def _fields(cond, *bits):
+    """An ARM instruction word: condition ``cond`` in bits 31-28 and each ``(value, lowest bit)``."""
+    word = cond << 28
+    for value, at in bits:
+        word |= value << at
+    return word
+
+
 def _dp_imm(op, rd, rn, imm, s=0, cond=AL):
     for rot in range(16):
         value = ((imm << (2 * rot)) | (imm >> (32 - 2 * rot))) & 0xFFFFFFFF if rot else imm
         if value < 256:
-            return (
-                (cond << 28)
-                | (1 << 25)
-                | (op << 21)
-                | (s << 20)
-                | (rn << 16)
-                | (rd << 12)
-                | (rot << 8)
-                | value
-            )
+            return _fields(cond, (1, 25), (op, 21), (s, 20), (rn, 16), (rd, 12), (rot, 8), (value, 0))
     raise ValueError(f"immediate {imm:#x} not encodable")
 
 
 def _dp_reg(op, rd, rn, rm, shift_type=0, shift=0, s=0, cond=AL):
-    return (
-        (cond << 28)
-        | (op << 21)
-        | (s << 20)
-        | (rn << 16)
-        | (rd << 12)
-        | (shift << 7)
-        | (shift_type << 5)
-        | rm
-    )
+    return _fields(cond, (op, 21), (s, 20), (rn, 16), (rd, 12), (shift, 7), (shift_type, 5), (rm, 0))
 
 
 def _halfword(load, rd, rn, off=0):  # LDRH/STRH rd, [rn, #off]
-    return (
-        (AL << 28)
-        | (1 << 24)
-        | (1 << 23)
-        | (1 << 22)
-        | (load << 20)
-        | (rn << 16)
-        | (rd << 12)
-        | ((off >> 4) << 8)
-        | 0xB0
-        | (off & 0xF)
-    )
+    return _fields(AL, (1, 24), (1, 23), (1, 22), (load, 20), (rn, 16), (rd, 12),
+                   (off >> 4, 8), (0xB, 4), (off & 0xF, 0))
 
 
 def _word(load, rd, rn, off=0):  # LDR/STR rd, [rn, #off]
-    return (
-        (AL << 28)
-        | (1 << 26)
-        | (1 << 24)
-        | (1 << 23)
-        | (load << 20)
-        | (rn << 16)
-        | (rd << 12)
-        | off
-    )
+    return _fields(AL, (1, 26), (1, 24), (1, 23), (load, 20), (rn, 16), (rd, 12), (off, 0))
 
 
 def _branch(here, target, cond=AL):
-    return (cond << 28) | (0b101 << 25) | ((target - here - 2) & 0xFFFFFF)
+    return _fields(cond, (0b101, 25), ((target - here - 2) & 0xFFFFFF, 0))
 
 
 def build_test_rom() -> bytes:

@@ -3,11 +3,10 @@ gives finite logits, trains every parameter, is deterministic, and fails clearly
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from app_support import ARCH_NAMES
 from gymnasium import spaces
 from npp_sim.observation_spec import observation_space
 
@@ -20,8 +19,6 @@ from imitation_pipeline.policies import (
     policy_kwargs_for,
 )
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
-ARCH_NAMES = sorted(p.stem for p in (CONF_DIR / "arch").glob("*.yaml"))
 IMAGE_ONLY_ARCHS = ("simple_cnn", "impala_cnn")
 ACTIONS = spaces.Discrete(6)
 BATCH = 3

@@ -3,12 +3,11 @@ state dict loads into it strictly (the whole policy, not just the extractor)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from app_support import ARCH_NAMES
 from gymnasium import spaces
 from npp_sim.observation_spec import observation_space
 from stable_baselines3 import PPO
@@ -20,9 +19,6 @@ from imitation_pipeline.policies import (
     policy_class_for,
     policy_kwargs_for,
 )
-
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
-ARCH_NAMES = sorted(p.stem for p in (CONF_DIR / "arch").glob("*.yaml"))
 
 
 class DummyEnv(gym.Env):

@@ -17,6 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 CONF = REPO / "conf"
 DEMOS = REPO / "demos" / "npp"  # the built-in planner-made demonstrations
+ARCH_NAMES = sorted(p.stem for p in (CONF / "arch").glob("*.yaml"))  # the options of the arch group
 
 
 def compose(*overrides: str, validate: bool = True, hydra: bool = False):

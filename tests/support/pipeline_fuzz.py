@@ -288,17 +288,23 @@ def _run_fuzz(replays: int, maps: int, seed: int, batch: int, env_steps: int, wo
         folder = tmp / "batch"
         folder.mkdir()
         k = 0
+
+        def added(n: int, what: str, report_every: int) -> None:
+            """The n-th file of a kind is in the folder: generate the folder every ``batch`` files."""
+            nonlocal k
+            if n % batch == 0:
+                flush(folder, k)
+                k += 1
+            if progress and n % report_every == 0:
+                print(f"  {n} {what}, {len(res.tracebacks)} tracebacks", file=sys.stderr)
+
         for i in range(replays):
             name, data = seeds[int(rng.integers(0, len(seeds)))]
             path = folder / f"r{i:06d}_{name}"
             path.write_bytes(mutate_replay(data, rng))
             _verify(path, res)
             res.replays += 1
-            if (i + 1) % batch == 0:
-                flush(folder, k)
-                k += 1
-            if progress and (i + 1) % 500 == 0:
-                print(f"  {i + 1} replays, {len(res.tracebacks)} tracebacks", file=sys.stderr)
+            added(i + 1, "replays", 500)
         flush(folder, k)
         for j in range(maps):
             name, data = levels[int(rng.integers(0, len(levels)))]
@@ -314,11 +320,7 @@ def _run_fuzz(replays: int, maps: int, seed: int, batch: int, env_steps: int, wo
                 path.write_bytes(blob)
                 _verify(path, res)
             res.maps += 1
-            if (j + 1) % batch == 0:
-                flush(folder, k)
-                k += 1
-            if progress and (j + 1) % 100 == 0:
-                print(f"  {j + 1} maps, {len(res.tracebacks)} tracebacks", file=sys.stderr)
+            added(j + 1, "maps", 100)
         flush(folder, k)
     res.seconds = time.perf_counter() - t0
     return res
