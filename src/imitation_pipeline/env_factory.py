@@ -15,7 +15,7 @@ and ``stage=export``.
   (``reward_shaping``: :class:`npp_sim.shaping.PathShaping`) and cut after ``max_episode_steps``
   decisions (a gymnasium ``TimeLimit``).
 * :func:`pokemon_standin_env` / :func:`pokemon_emerald_env`: the game env, its frames preprocessed
-  into the policy's format (:class:`imitation_pipeline.dagger.envs.PokemonFrames`).
+  into the policy's format (:class:`imitation_pipeline.data.pokemon_frames.PokemonFrames`).
 
 Fields of the schema that describe the run rather than the env (``name``, ``id`` where the factory fixes
 it, the evaluation episode counts, ``lr_rule``) are accepted and ignored, so the whole validated block can
@@ -95,7 +95,7 @@ def pokemon_emerald_env(*, obs_key: str, id: str = "PokemonEmerald-v0", rom_path
 def _pokemon(env_id: str, game: dict, obs_key: str, image_size: int, grayscale: bool, milestones: bool) -> gym.Env:
     import pokemon_env  # noqa: F401  (registers the gymnasium ids)
 
-    from imitation_pipeline.dagger.envs import PokemonFrames
+    from imitation_pipeline.data.pokemon_frames import PokemonFrames
 
     return PokemonFrames(gym.make(env_id, **game), obs_key, int(image_size), bool(grayscale), bool(milestones))
 

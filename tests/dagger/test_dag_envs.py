@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 from omegaconf import OmegaConf
 
-from imitation_pipeline.dagger.envs import make_task, pokemon_obs_key
+from imitation_pipeline.dagger.envs import make_task
 from imitation_pipeline.dagger.experts import ScriptedStandInExpert
+from imitation_pipeline.data.pokemon_frames import pokemon_obs_key
 from imitation_pipeline.data.pokemon_npz import preprocess_frames
 
 

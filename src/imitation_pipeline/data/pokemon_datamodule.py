@@ -3,7 +3,7 @@
 Episodes are loaded (validated, preprocessed, cached) by :mod:`imitation_pipeline.data.pokemon_npz`
 and split by episode, never by frame (``dataset.val_fraction``, ``dataset.split_seed``). Batches are
 the BC module's dicts ``{"obs": {obs_key: uint8 (B, C, S, S)}, "actions": (B,), "category": (B,)}``
-where ``obs_key`` is the arch's image modality (see :func:`imitation_pipeline.dagger.envs.pokemon_obs_key`)
+where ``obs_key`` is the arch's image modality (see :func:`imitation_pipeline.data.pokemon_frames.pokemon_obs_key`)
 and there is one category, ``pokemon``. Samples are held as one array per key and served one fancy
 index per batch (:mod:`~imitation_pipeline.data.array_datamodule`'s :class:`BatchSampler` / :class:`ArrayBatches`).
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from imitation_pipeline.errors import DatasetError
 
-from .levels import LevelSet
+from .level_set import LevelSet
 
 log = logging.getLogger(__name__)
 

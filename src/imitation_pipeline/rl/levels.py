@@ -11,28 +11,13 @@ All come from :mod:`npp_sim.levelgen` by seed, so they are byte-identical on eve
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from imitation_pipeline.errors import UserFacingError
 
+from .level_set import LevelSet
+
 SUITE_NAMES = ("train", "eval", "test")
 EVAL_OFFSET = 1000  # first train-suite index of the eval levels (beyond demos/npp and suites.train)
-
-
-@dataclass(frozen=True)
-class LevelSet:
-    maps: list[bytes]
-    names: list[str]  # "<category>/<level_id>"; a folder suite: the file's path relative to the folder
-    categories: list[str]
-    # a folder suite (rl/folder_suite.py) only: the folder, each level's file format, the files left out
-    # ({file, reason}) and per level the entity types the simulator skips ({type: records})
-    source: str | None = None
-    formats: list[str] | None = None
-    skipped: list[dict] = field(default_factory=list)
-    skipped_entity_types: list[dict] | None = None
-
-    def __len__(self) -> int:
-        return len(self.maps)
 
 
 def _counts(counts: Mapping, what: str) -> dict[str, int]:

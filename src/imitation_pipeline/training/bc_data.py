@@ -131,8 +131,9 @@ def _npp_data(cfg: DictConfig, modalities: list[str], timer=None) -> BCData:
 def _pokemon_data(cfg: DictConfig, modalities: list[str]) -> BCData:
     from gymnasium import spaces
 
-    from imitation_pipeline.dagger.envs import make_task, pokemon_obs_key, pokemon_observation_space
+    from imitation_pipeline.dagger.envs import make_task
     from imitation_pipeline.data.pokemon_datamodule import PokemonDataModule
+    from imitation_pipeline.data.pokemon_frames import pokemon_obs_key, pokemon_observation_space
 
     d = cfg.dataset
     key = pokemon_obs_key(modalities)
