@@ -7,8 +7,6 @@ from pathlib import Path
 
 from app_support import compose
 
-ARCHS = ("simple_cnn", "impala_cnn", "hierarchical", "hgt")
-
 
 @cache
 def _arch_node(name: str):

@@ -6,9 +6,10 @@ import re
 
 import pytest
 import torch
+from app_support import ARCH_NAMES
 from gymnasium import spaces
 from npp_sim.observation_spec import observation_space
-from rl_support import ARCHS, arch_config, write_bc_checkpoint
+from rl_support import arch_config, write_bc_checkpoint
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from imitation_pipeline.errors import CheckpointError
@@ -45,7 +46,7 @@ def make_ppo(arch: dict, seed: int = 123):
     return build_ppo(_PPOCfg, arch, env, learning_rate=1e-4, seed=seed)
 
 
-@pytest.mark.parametrize("name", ARCHS)
+@pytest.mark.parametrize("name", ARCH_NAMES)
 def test_whole_bc_policy_loads_strictly_into_ppo(name, tmp_path, capsys) -> None:
     arch = arch_config(name)
     bc_policy = write_bc_checkpoint(tmp_path / "bc.pt", name, seed=1)
