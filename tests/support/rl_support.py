@@ -1,4 +1,4 @@
-"""Helpers of the RL tests (importable: tests/rl/conftest.py puts this directory on sys.path)."""
+"""Helpers of the RL tests: arch configs, BC and finetune checkpoints of the project schema, planner-made demos."""
 
 from __future__ import annotations
 
