@@ -123,3 +123,16 @@ def test_evaluations_without_episode_records_bootstrap_the_category_rates(tmp_pa
     assert cell["bootstrap_tasks"] == "category success rate" and cell["iqm_ci"] == [1.0, 1.0]
     assert result["groups"]["ppo"]["macro_success"]["mean_bootstrap_ci"][0] == 0.0
     assert result["sample_efficiency"] is None
+
+
+def test_iqm_plot_draws_an_interval_that_does_not_hold_its_estimate(tmp_path) -> None:
+    """A percentile-bootstrap interval of an IQM over few seeds can miss the IQM itself (measured: the
+    bc_vs_ppo experiment's compare stage crashed in matplotlib's errorbar on such a cell)."""
+    from imitation_pipeline.evaluation import plots
+
+    cell = {"iqm": 0.30, "iqm_ci": [0.32, 0.40], "mean": 0.35, "mean_bootstrap_ci": [0.31, 0.39], "n_seeds": 3}
+    one_seed = {"iqm": 0.5, "iqm_ci": None, "mean": 0.5, "mean_bootstrap_ci": None, "n_seeds": 1}
+    groups = {"bc+ppo": {"per_category": {"simple": cell}, "macro_success": cell},
+              "bc": {"per_category": {"simple": one_seed}, "macro_success": one_seed}}
+    out = plots.iqm_by_category(groups, ["simple"], tmp_path / "iqm.png", 0.95)
+    assert out.read_bytes()[:4] == b"\x89PNG"

@@ -84,9 +84,14 @@ def iqm_by_category(groups: dict[str, dict], categories: list[str], path: Path, 
         for key, ci_key, shift, face, what in (("iqm", "iqm_ci", -0.15, None, "IQM"),
                                                ("mean", "mean_bootstrap_ci", 0.15, "none", "mean")):
             centre = np.array([_value(c, key) for c in cells])
-            err = _error_bars(centre, [None if c is None else c[ci_key] for c in cells])
-            ax.errorbar(pos + shift * width, centre, yerr=err, fmt="o" if what == "IQM" else "s", capsize=3,
-                        color=COLORS.get(name), markerfacecolor=face, label=f"{name} {what} (n={n})")
+            # the interval is drawn as it is: a percentile-bootstrap interval need not contain the point
+            # estimate (the IQM of few seeds is discrete), which error bars cannot show
+            ci = [None if c is None else c[ci_key] for c in cells]
+            at = pos + shift * width
+            shown = [i for i, v in enumerate(ci) if v is not None]
+            ax.vlines(at[shown], [ci[i][0] for i in shown], [ci[i][1] for i in shown], color=COLORS.get(name))
+            ax.plot(at, centre, "o" if what == "IQM" else "s", color=COLORS.get(name), markerfacecolor=face,
+                    label=f"{name} {what} (n={n})")
     return save_figure(fig, ax, path, ylabel="test success rate", legend_loc="outside", ylim=(-0.03, 1.05),
                        title=f"IQM (filled) and mean (hollow) over seeds, {confidence:.0%} stratified bootstrap\n"
                              "(tasks: levels within a category, categories for the macro)")
