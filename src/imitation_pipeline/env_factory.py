@@ -30,9 +30,8 @@ from typing import Any
 
 import gymnasium as gym
 
+from imitation_pipeline.configs.env import REWARD_SHAPINGS
 from imitation_pipeline.errors import UserFacingError
-
-SHAPINGS = ("none", "path_distance", "path_progress")
 
 
 def npp_env(levels: Sequence[bytes], level_names: Sequence[str] | None = None, *,
@@ -49,8 +48,8 @@ def npp_env(levels: Sequence[bytes], level_names: Sequence[str] | None = None, *
     from npp_sim.env import NppEnv
 
     del name, id, lr_rule  # run-level fields of the schema, not env arguments
-    if reward_shaping not in SHAPINGS:
-        raise UserFacingError(f"env.reward_shaping must be one of {', '.join(SHAPINGS)}, got {reward_shaping!r}")
+    if reward_shaping not in REWARD_SHAPINGS:
+        raise UserFacingError(f"env.reward_shaping must be one of {', '.join(REWARD_SHAPINGS)}, got {reward_shaping!r}")
     env: gym.Env = NppEnv(levels=list(levels), level_names=None if level_names is None else list(level_names),
                           observation=list(observation), frame_skip=int(frame_skip), max_frames=int(max_frames),
                           reward=dict(reward or {}))

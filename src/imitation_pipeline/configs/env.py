@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: the values of env.reward_shaping (validated in configs.validate, built by env_factory.npp_env)
+REWARD_SHAPINGS = ("none", "path_distance", "path_progress")
+
 
 @dataclass
 class RewardConfig:

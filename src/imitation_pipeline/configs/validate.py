@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from omegaconf import DictConfig, OmegaConf
 
+from imitation_pipeline.configs.env import REWARD_SHAPINGS
 from imitation_pipeline.errors import UserFacingError
 
 _ABSENT = object()
@@ -107,7 +108,7 @@ RULES: dict[str, Check] = {
     "export.lr_rule": one_of(*LR_RULES),
     "ppo.total_timesteps": at_least(1), "ppo.n_envs": at_least(1), "ppo.vec_env": one_of("auto", "subproc", "dummy"),
     "ppo.device": one_of("auto", "cpu", "cuda"),
-    "env.reward_shaping": one_of("none", "path_distance", "path_progress"), "env.shaping_distance_px": positive,
+    "env.reward_shaping": one_of(*REWARD_SHAPINGS), "env.shaping_distance_px": positive,
     "ppo.max_episode_frames": at_least(1), "ppo.n_steps": at_least(1), "ppo.batch_size": at_least(1),
     "ppo.n_epochs": at_least(1), "ppo.learning_rate": positive, "ppo.gamma": unit, "ppo.gae_lambda": unit,
     "ppo.clip_range": positive, "ppo.ent_coef": at_least(0), "ppo.vf_coef": at_least(0),
