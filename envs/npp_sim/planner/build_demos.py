@@ -316,13 +316,21 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     m = manifest()
-    listed = {d["file"] for d in m["demos"]} | {d["file"] for d in m["noisy"]}
+    listed = {d["file"] for d in m["demos"]} | {d["file"] for d in m["noisy"]} | _takeover_files(out)
     for old in out.glob("*.replay"):
         if old.name not in listed:
             old.unlink()
     _atomic_json(out / MANIFEST, m)
     log(f"{len(m['demos'])} demos and {len(m['noisy'])} noisy expert demos in {time.perf_counter() - t0:.0f}s")
     return m
+
+
+def _takeover_files(out: Path) -> set[str]:
+    """The expert takeover demos listed in ``out``/takeover.json (``stage=takeover`` of the app): kept."""
+    try:
+        return {d["file"] for d in json.loads((out / "takeover.json").read_text())["demos"]}
+    except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError):
+        return set()
 
 
 def _level_id(category: str, seed: int) -> str:

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .expert import ACTION_CONTROLS, ACTION_INPUT_BYTES, PlannerExpert
+from .expert import ACTION_CONTROLS, PlannerExpert
+from .takeover import hold, outcome
 
 
 def noisy_expert_episode(map_data: bytes, *, frame_skip: int = 4, noise: float = 0.15, seed: int = 0,
@@ -37,17 +38,11 @@ def noisy_expert_episode(map_data: bytes, *, frame_skip: int = 4, noise: float =
     inputs: list[int] = []
     noise_blocks: list[int] = []
     block = 0
-    while not (sim.won or sim.dead) and sim.frame < max_frames:
+    while outcome(sim, max_frames) == "running":
         a = expert.act(sim)
         if rng.random() < noise:
             a = int(rng.integers(len(ACTION_CONTROLS)))
             noise_blocks.append(block)
-        hor, jump = ACTION_CONTROLS[a]
-        for _ in range(frame_skip):
-            sim.tick(hor, jump)
-            inputs.append(ACTION_INPUT_BYTES[a])
-            if sim.won or sim.dead:
-                break
+        hold(sim, a, frame_skip, inputs)
         block += 1
-    outcome = "won" if sim.won else "dead" if sim.dead else "timeout"
-    return np.asarray(inputs, dtype=np.uint8), noise_blocks, outcome
+    return np.asarray(inputs, dtype=np.uint8), noise_blocks, outcome(sim, max_frames)

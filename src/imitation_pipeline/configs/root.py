@@ -16,7 +16,7 @@ from .rl import (
     PPOConfig,
     SuiteConfig,
 )
-from .stages import BCConfig, DaggerConfig, ExportConfig, GenerateConfig, VerifyConfig
+from .stages import BCConfig, DaggerConfig, ExportConfig, GenerateConfig, TakeoverConfig, VerifyConfig
 
 
 @dataclass
@@ -46,3 +46,4 @@ class RootConfig:
     compare: CompareConfig = field(default_factory=CompareConfig)
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     dagger: DaggerConfig = field(default_factory=DaggerConfig)
+    takeover: TakeoverConfig = field(default_factory=TakeoverConfig)

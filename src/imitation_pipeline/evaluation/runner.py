@@ -221,11 +221,12 @@ def play(actor: Callable, make_env: Callable[..., gym.Env] | gym.Env, groups: Se
 
 
 def play_levels(policy, spec: EnvSpec, categories: list[str], *, episodes: int = 1, deterministic: bool = False,
-                batch_envs: int = 32, seed: int = 0, progress: bool = False) -> list[dict]:
+                batch_envs: int = 32, seed: int = 0, progress: bool = False, actions: bool = False) -> list[dict]:
     """One record per (level, episode): level, category, episode, success, return, length, frames.
 
     Every level of ``spec`` is one group of ``episodes`` episodes (sampled actions seeded by (seed, level
-    index)); the env is ``spec``'s without reward shaping: the returns are the game's own.
+    index)); the env is ``spec``'s without reward shaping: the returns are the game's own. ``actions``: each
+    record also holds the episode's ``actions`` and its ``outcome`` ("won", "dead" or "timeout").
     """
     from tqdm.auto import tqdm
 
@@ -243,16 +244,35 @@ def play_levels(policy, spec: EnvSpec, categories: list[str], *, episodes: int =
         bar.update(1)
         bar.set_postfix(success=f"{np.mean(wins):.2f}")
 
+    sampler = LevelSeededSampler(policy, range(n), seed, deterministic=deterministic)
+    taken: list[list[list[int]]] = [[] for _ in range(n)]  # per level, per episode: the actions
+
+    def actor(observation, groups: Sequence[int], steps: Sequence[int]) -> np.ndarray:
+        chosen = sampler(observation, groups, steps)
+        if actions:
+            for g, step, a in zip(groups, steps, chosen, strict=True):
+                if step == 0:
+                    taken[g].append([])
+                taken[g][-1].append(int(a))
+        return chosen
+
     try:
         with eval_mode(policy):
-            played = play(LevelSeededSampler(policy, range(n), seed, deterministic=deterministic), level_env, groups,
-                          batch_envs=batch_envs, env_per_group=True, on_episode=on_episode)
+            played = play(actor, level_env, groups, batch_envs=batch_envs, env_per_group=True, on_episode=on_episode)
     finally:
         bar.close()
-    return [{"level": spec.names[p.group], "category": categories[p.group], "episode": p.index,
-             "success": bool(p.info.get("is_success", False)),
-             "return": round(p.ret, 6), "length": p.length,  # as SB3's Monitor reports them
-             "frames": int(p.info.get("frame", 0))} for level in played for p in level]
+
+    def record(p: Played) -> dict:
+        success = bool(p.info.get("is_success", False))
+        row = {"level": spec.names[p.group], "category": categories[p.group], "episode": p.index, "success": success,
+               "return": round(p.ret, 6), "length": p.length,  # as SB3's Monitor reports them
+               "frames": int(p.info.get("frame", 0))}
+        if actions:
+            row["outcome"] = "won" if success else "dead" if p.terminated else "timeout"
+            row["actions"] = taken[p.group][p.index]
+        return row
+
+    return [record(p) for level in played for p in level]
 
 
 def summarise(records: list[dict]) -> dict:

@@ -8,7 +8,7 @@ from omegaconf import DictConfig
 
 from imitation_pipeline.errors import UserFacingError
 
-STAGES = ("verify", "generate", "export", "bc", "finetune", "baseline", "evaluate", "compare", "pipeline", "dagger")
+STAGES = ("verify", "generate", "export", "bc", "finetune", "baseline", "evaluate", "compare", "pipeline", "dagger", "takeover")
 
 
 def run_stage(cfg: DictConfig) -> dict:

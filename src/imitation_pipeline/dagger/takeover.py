@@ -1,0 +1,190 @@
+"""Expert takeover demos where a BC student fails (``stage=takeover``).
+
+BC on the planner's demos does not win even the levels it was trained on: after one late jump the
+student is where no demo went (the compounding error DAgger was made for). Here the student plays every
+demonstrated level once (sampled actions, as ``stage=evaluate``); where it dies, the planner expert plays on
+from the student's state ``takeover.back`` decisions before the death, and where it times out (lost), from
+fixed fractions of its episode (``takeover.lost_fractions``). Each won continuation is written as an
+ordinary replay (:func:`npp_sim.planner.takeover.takeover_episode`): the student's blocks are listed in its
+metadata like the noisy demos' injected blocks, so ``stage=generate`` leaves their labels out and the
+samples are the expert's, on states the student reaches. Like every demonstration, they are replays, not
+frames: any observation config regenerates them.
+
+Everything goes beside the demos by default (``takeover.out``), listed in ``takeover.json``; the level
+split keeps a level's takeover demos on its side. Rerunning a round replaces that round's demos only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing as mp
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from imitation_pipeline.errors import DatasetError, UserFacingError
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "takeover.json"
+RECORDER = "planner-takeover"
+OUTCOMES = ("won", "dead", "timeout")
+
+
+def branch_blocks(outcome: str, decisions: int, back, lost_fractions) -> list[int]:
+    """The decisions to take over at, after a student episode of ``decisions`` decisions: ``back`` decisions
+    before a death, ``lost_fractions`` of a timed-out episode; none after a win. Decision 0 is left out
+    (the expert from the spawn is the clean demo)."""
+    if outcome == "won":
+        return []
+    if outcome == "dead":
+        wanted = [decisions - int(b) for b in back]
+    elif outcome == "timeout":
+        wanted = [int(decisions * float(f)) for f in lost_fractions]
+    else:
+        raise ValueError(f"unknown outcome {outcome!r}; expected one of {OUTCOMES}")
+    return sorted({b for b in wanted if 0 < b < decisions})
+
+
+def demo_levels(demos: str | Path) -> tuple[list[bytes], list[str], list[str]]:
+    """``(maps, level ids, categories)``: one level per distinct map among the replays of ``demos``
+    (takeover demos are not levels of their own), in file-name order."""
+    from npp_sim.formats import DemoFormatError, read_demo
+
+    from imitation_pipeline.data.generation import list_replays
+
+    maps, names, categories, seen = [], [], [], set()
+    for path in list_replays(demos):
+        try:
+            demo = read_demo(path)
+        except DemoFormatError as err:
+            raise DatasetError(str(err)) from err
+        if demo.meta.get("recorder") == RECORDER or demo.map_data in seen:
+            continue
+        seen.add(demo.map_data)
+        maps.append(demo.map_data)
+        names.append(str(demo.meta.get("level_id") or path.stem))
+        categories.append(str(demo.meta.get("category") or "custom"))
+    return maps, names, categories
+
+
+def _previous_rows(out: Path) -> list[dict]:
+    path = out / MANIFEST
+    if not path.exists():
+        return []
+    try:
+        rows = json.loads(path.read_text())["demos"]
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise DatasetError(f"{path}: not a takeover manifest ({err})") from err
+    return [r for r in rows if isinstance(r, dict) and "file" in r]
+
+
+def _write_manifest(out: Path, rows: list[dict], frame_skip: int) -> None:
+    from atomic_files import write_json_atomic
+
+    write_json_atomic(out / MANIFEST, {"format": "npp-takeover-demos", "version": 1, "frame_skip": frame_skip,
+                                       "demos": sorted(rows, key=lambda r: (r["round"], r["file"]))})
+
+
+def collect(cfg: DictConfig) -> dict:
+    """Play the student, take over where it fails, write the won takeovers; returns the run summary."""
+    import torch
+    from atomic_files import write_json_atomic
+    from npp_sim.formats import write_demo
+    from npp_sim.planner.takeover import takeover_job
+    from tqdm.auto import tqdm
+
+    from imitation_pipeline.evaluation.runner import play_levels
+    from imitation_pipeline.rl.envs import env_spec
+    from imitation_pipeline.stages.evaluate import load_policy
+
+    t = cfg.takeover
+    if not t.checkpoint:
+        raise UserFacingError("stage=takeover needs takeover.checkpoint=<the student: a BC .ckpt or .pt checkpoint>")
+    if not str(cfg.env.get("_target_", "")).endswith(".npp_env"):
+        raise UserFacingError("stage=takeover plays N++ levels with the planner expert: use env=npp")
+    out = Path(str(t.out))
+    out.mkdir(parents=True, exist_ok=True)
+    maps, names, categories = demo_levels(str(t.demos))
+    policy, ckpt = load_policy(str(t.checkpoint))
+    modalities = list(ckpt["arch"]["modalities"])
+    run_cfg = OmegaConf.merge(cfg, {"arch": {"modalities": modalities}, "env": {"observation": modalities}})
+    spec = env_spec(run_cfg, maps, names, int(t.max_episode_frames))
+    torch.set_num_threads(1)
+
+    t0 = time.perf_counter()
+    records = play_levels(policy, spec, categories, episodes=1, deterministic=bool(t.deterministic),
+                          batch_envs=int(t.batch_envs), seed=int(cfg.seed), progress=bool(t.progress), actions=True)
+    student_s = time.perf_counter() - t0
+    settings = {"frame_skip": spec.frame_skip, "max_frames": int(t.max_episode_frames),
+                "max_nodes": int(t.expert.max_nodes), "replan_nodes": int(t.expert.replan_nodes),
+                "budget_s": float(t.expert.budget_s), "mine_margin": float(t.expert.mine_margin)}
+    index = {name: i for i, name in enumerate(names)}
+    jobs = [{"level": r["level"], "category": r["category"], "student": r["outcome"], "branch": b,
+             "map_hex": maps[index[r["level"]]].hex(), "actions": r["actions"], "settings": settings}
+            for r in records
+            for b in branch_blocks(r["outcome"], len(r["actions"]), t.back, t.lost_fractions)]
+
+    rnd = int(t.round)
+    ckpt_sha = hashlib.sha256(Path(str(t.checkpoint)).read_bytes()).hexdigest()
+    rows = _previous_rows(out)
+    for old in [r for r in rows if r.get("round") == rnd]:  # this round is made afresh
+        (out / old["file"]).unlink(missing_ok=True)
+    rows = [r for r in rows if r.get("round") != rnd]
+    results: list[dict] = []
+    bar = tqdm(total=len(jobs), desc=f"takeover round {rnd}", unit="takeover", disable=not bool(t.progress))
+    pool = ProcessPoolExecutor(max_workers=int(t.workers), mp_context=mp.get_context("spawn")) if jobs else None
+    try:
+        for job, res in zip(jobs, pool.map(takeover_job, jobs) if pool else [], strict=True):
+            bar.update(1)
+            row = {"level_id": job["level"], "category": job["category"], "round": rnd, "branch": job["branch"],
+                   "student": job["student"], "outcome": res["outcome"], "seconds": res["seconds"]}
+            results.append(row)
+            if res["outcome"] != "won":
+                continue
+            name = f"{job['level']}.takeover{rnd}-{job['branch']}.replay"
+            inputs = bytes.fromhex(res["inputs_hex"])
+            write_demo(out / name, bytes.fromhex(job["map_hex"]), inputs, success=True, level_id=job["level"],
+                       category=job["category"], frame_skip=1, recorder=RECORDER,
+                       meta={"decision_frame_skip": spec.frame_skip, "noise_blocks": res["student_blocks"],
+                             "takeover": {"round": rnd, "branch": job["branch"], "student": job["student"],
+                                          "checkpoint_sha256": ckpt_sha}})
+            rows.append({**row, "file": name, "frames": len(inputs), "student_blocks": len(res["student_blocks"]),
+                         "file_sha256": hashlib.sha256((out / name).read_bytes()).hexdigest()})
+            _write_manifest(out, rows, spec.frame_skip)
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    _write_manifest(out, rows, spec.frame_skip)
+
+    summary = _summary(records, results, categories)
+    summary.update(round=rnd, checkpoint=str(Path(str(t.checkpoint)).resolve()), checkpoint_sha256=ckpt_sha,
+                   demos=str(t.demos), out=str(out), written=sum(r["outcome"] == "won" for r in results),
+                   student_seconds=round(student_s, 1), seconds=round(time.perf_counter() - t0, 1))
+    write_json_atomic(Path(str(cfg.run_dir)) / "takeover_summary.json", summary)
+    _print(summary)
+    return summary
+
+
+def _summary(records: list[dict], results: list[dict], categories: list[str]) -> dict:
+    per: dict[str, dict] = {}
+    for c in dict.fromkeys(categories):
+        student = Counter(r["outcome"] for r in records if r["category"] == c)
+        taken = Counter(r["outcome"] for r in results if r["category"] == c)
+        per[c] = {"levels": sum(student.values()), **{f"student_{k}": student.get(k, 0) for k in OUTCOMES},
+                  "takeovers": sum(taken.values()), "takeovers_won": taken.get("won", 0)}
+    return {"per_category": per}
+
+
+def _print(summary: dict) -> None:
+    print(f"takeover round {summary['round']}: {summary['written']} takeover demos -> {summary['out']}")
+    print(f"  {'category':12s} levels  student won/dead/timeout  takeovers won/tried")
+    for c, s in summary["per_category"].items():
+        print(f"  {c:12s} {s['levels']:6d}  {s['student_won']:11d}/{s['student_dead']}/{s['student_timeout']}"
+              f"  {s['takeovers_won']:13d}/{s['takeovers']}")
