@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -35,10 +36,10 @@ def takeover_run(module_cfg, demo_dir, tmp_path_factory):
     ckpt = tiny_checkpoint(root / "student.pt")
     args = ("stage=takeover", f"takeover.checkpoint={ckpt}", f"dataset.path={demos}",
             "takeover.max_episode_frames=600")
-    first = takeover.run(module_cfg(*args, f"run_dir={root / 'r1'}"))
+    first = takeover.run(module_cfg(*args, f"run_dir={root / 'r1'}"))["rounds"][0]
     manifest1 = json.loads((demos / "takeover.json").read_text())
     again = takeover.run(module_cfg(*args, f"run_dir={root / 'r1b'}"))
-    second = takeover.run(module_cfg(*args, "takeover.round=2", "seed=1", f"run_dir={root / 'r2'}"))
+    second = takeover.run(module_cfg(*args, "takeover.round=2", f"run_dir={root / 'r2'}"))
     return {"demos": demos, "first": first, "manifest1": manifest1, "again": again, "second": second}
 
 
@@ -84,9 +85,27 @@ def test_generate_trains_only_on_the_expert_part(takeover_run, tmp_path) -> None
     assert rec["samples"] == -(-row["frames"] // 4) - row["branch"]
 
 
-def test_takeover_needs_a_checkpoint(cfg) -> None:
+def test_bad_input_is_one_clear_error(cfg, tmp_path) -> None:
     from imitation_pipeline.errors import UserFacingError
     from imitation_pipeline.stages import takeover
 
-    with pytest.raises(UserFacingError, match="takeover.checkpoint"):
-        takeover.run(cfg("stage=takeover"))
+    with pytest.raises(UserFacingError, match="nowhere: replay directory not found"):
+        takeover.run(cfg("stage=takeover", f"dataset.path={tmp_path / 'nowhere'}"))
+    with pytest.raises(UserFacingError, match="use env=npp"):
+        takeover.run(cfg("stage=takeover", "env=pokemon_standin", "dataset=pokemon_npz", f"dataset.path={tmp_path}"))
+
+
+def test_rounds_without_a_checkpoint_train_the_student_on_the_demos_so_far(cfg, demo_dir, tmp_path) -> None:
+    from imitation_pipeline.stages import takeover
+
+    demos = tmp_path / "demos"
+    shutil.copytree(demo_dir, demos)
+    out = takeover.run(cfg("stage=takeover", f"dataset.path={demos}", "takeover.rounds=2", "bc.max_replays=0",
+                           "takeover.max_episode_frames=600"))
+    first, second = out["rounds"]
+    assert (first["round"], second["round"]) == (1, 2)
+    assert Path(first["bc"]["best_checkpoint"]).is_file() and Path(second["bc"]["best_checkpoint"]).is_file()
+    # the second student was trained on the clean demos and the first round's takeover demos
+    replays = lambda s: s["bc"]["train_replays"] + s["bc"]["val_replays"]  # noqa: E731
+    assert replays(first) == 6 and replays(second) == 6 + first["written"] > 6
+    assert out["takeover_demos"] == first["written"] + second["written"]

@@ -136,13 +136,15 @@ class TakeoverExpertConfig:
 class TakeoverConfig:
     """Expert takeover demos where a BC student fails (imitation_pipeline.dagger.takeover): the student
     plays every demonstrated level of ``demos``; where it dies or gets lost the planner expert plays on from
-    the student's state a few decisions earlier; won continuations are written into ``out`` as replays
-    whose student blocks carry no labels, listed in ``out``/takeover.json."""
+    the student's state a few decisions earlier; won continuations are written beside the demos as replays
+    whose student blocks carry no labels, listed in <demos>/takeover.json. Rounds ``round`` ..
+    ``round + rounds - 1``; each round's student is ``checkpoint`` (the first round) or a BC trained by
+    ``stage=bc`` (this config) on the demos as they are then (DAgger's loop, Ross et al. 2011)."""
 
-    checkpoint: str | None = None  # required: the student (a BC .ckpt or any checkpoint of this project)
-    demos: str = "${dataset.path}"  # the levels: one per distinct map among its replays (takeover demos excepted)
-    out: str = "${takeover.demos}"  # where the takeover replays and takeover.json go (default: beside the demos)
-    round: int = 1  # a tag; rerunning a round replaces that round's demos, other rounds are kept
+    checkpoint: str | None = None  # the first round's student (a BC .ckpt or .pt); null = train one
+    demos: str = "${dataset.path}"  # the levels (one per distinct map, takeover demos excepted); output goes here
+    round: int = 1  # the first round; the demos of this round and later ones are made afresh
+    rounds: int = 1
     back: list[int] = field(default_factory=lambda: [4, 12])  # branch this many decisions before a death
     lost_fractions: list[float] = field(default_factory=lambda: [0.125, 0.333])  # branches of an episode that timed out
     deterministic: bool = False  # the student's actions: sampled (as evaluate) or argmax

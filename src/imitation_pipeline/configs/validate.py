@@ -106,7 +106,7 @@ RULES: dict[str, Check] = {
     "bc.evaluate_suite": one_of(None, *SUITES), "bc.td_weight": at_least(0), "bc.gamma": unit,
     "bc.target_update_every": at_least(1), "bc.td_batch_size": at_least(0),
     "export.lr_rule": one_of(*LR_RULES),
-    "takeover.round": at_least(0), "takeover.max_episode_frames": at_least(1), "takeover.workers": at_least(1),
+    "takeover.round": at_least(1), "takeover.rounds": at_least(1), "takeover.max_episode_frames": at_least(1), "takeover.workers": at_least(1),
     "takeover.batch_envs": at_least(1), "takeover.expert.max_nodes": at_least(1),
     "takeover.expert.replan_nodes": at_least(1), "takeover.expert.budget_s": positive,
     "takeover.expert.mine_margin": at_least(0),

@@ -10,8 +10,11 @@ metadata like the noisy demos' injected blocks, so ``stage=generate`` leaves the
 samples are the expert's, on states the student reaches. Like every demonstration, they are replays, not
 frames: any observation config regenerates them.
 
-Everything goes beside the demos by default (``takeover.out``), listed in ``takeover.json``; the level
-split keeps a level's takeover demos on its side. Rerunning a round replaces that round's demos only.
+The demos go beside the others (``takeover.demos``), listed in ``takeover.json``; the level split keeps
+a level's takeover demos on its side. ``takeover.rounds`` > 1 is DAgger's loop: each later round's student
+is a BC (``stage=bc``, this config) trained on the demos as they then are. Rounds are made afresh from
+``takeover.round`` on: its demos and every later round's are removed first (they came from students
+trained on what is being redone).
 """
 
 from __future__ import annotations
@@ -92,9 +95,43 @@ def _write_manifest(out: Path, rows: list[dict], frame_skip: int) -> None:
 
 
 def collect(cfg: DictConfig) -> dict:
-    """Play the student, take over where it fails, write the won takeovers; returns the run summary."""
-    import torch
+    """Rounds ``takeover.round`` .. ``takeover.round + takeover.rounds - 1``; returns the run summary."""
     from atomic_files import write_json_atomic
+
+    from imitation_pipeline.stages import bc
+    from imitation_pipeline.stages.pipeline import derive
+
+    t = cfg.takeover
+    if not str(cfg.env.get("_target_", "")).endswith(".npp_env"):
+        raise UserFacingError("stage=takeover plays N++ levels with the planner expert: use env=npp")
+    demos, first = Path(str(t.demos)), int(t.round)
+    levels = demo_levels(demos)
+    rows = _previous_rows(demos)
+    for old in [r for r in rows if int(r.get("round", 0)) >= first]:
+        (demos / old["file"]).unlink(missing_ok=True)
+    rows = [r for r in rows if int(r.get("round", 0)) < first]
+    _write_manifest(demos, rows, int(cfg.env.frame_skip))
+    run_dir = Path(str(cfg.run_dir))
+    rounds = []
+    for rnd in range(first, first + int(t.rounds)):
+        student = t.checkpoint if rnd == first and t.checkpoint else None
+        bc_summary = None
+        if student is None:
+            bc_summary = bc.run(derive(cfg, "bc", run_dir / f"bc-round{rnd}"))
+            student = bc_summary["best_checkpoint"] or bc_summary["last_checkpoint"]
+        summary = collect_round(cfg, levels, str(student), rnd, rows)
+        if bc_summary is not None:
+            summary["bc"] = {k: bc_summary.get(k) for k in ("best_checkpoint", "best_score", "train_replays",
+                                                            "val_replays", "train_samples", "evaluation")}
+        rounds.append(summary)
+    result = {"demos": str(demos), "rounds": rounds, "takeover_demos": len(rows)}
+    write_json_atomic(run_dir / "takeover_summary.json", result)
+    return result
+
+
+def collect_round(cfg: DictConfig, levels, checkpoint: str, rnd: int, rows: list[dict]) -> dict:
+    """One round from the student ``checkpoint``: play, take over, write; ``rows`` (the manifest's) grows."""
+    import torch
     from npp_sim.formats import write_demo
     from npp_sim.planner.takeover import takeover_job
     from tqdm.auto import tqdm
@@ -104,14 +141,9 @@ def collect(cfg: DictConfig) -> dict:
     from imitation_pipeline.stages.evaluate import load_policy
 
     t = cfg.takeover
-    if not t.checkpoint:
-        raise UserFacingError("stage=takeover needs takeover.checkpoint=<the student: a BC .ckpt or .pt checkpoint>")
-    if not str(cfg.env.get("_target_", "")).endswith(".npp_env"):
-        raise UserFacingError("stage=takeover plays N++ levels with the planner expert: use env=npp")
-    out = Path(str(t.out))
-    out.mkdir(parents=True, exist_ok=True)
-    maps, names, categories = demo_levels(str(t.demos))
-    policy, ckpt = load_policy(str(t.checkpoint))
+    demos = Path(str(t.demos))
+    maps, names, categories = levels
+    policy, ckpt = load_policy(checkpoint)
     modalities = list(ckpt["arch"]["modalities"])
     run_cfg = OmegaConf.merge(cfg, {"arch": {"modalities": modalities}, "env": {"observation": modalities}})
     spec = env_spec(run_cfg, maps, names, int(t.max_episode_frames))
@@ -119,7 +151,8 @@ def collect(cfg: DictConfig) -> dict:
 
     t0 = time.perf_counter()
     records = play_levels(policy, spec, categories, episodes=1, deterministic=bool(t.deterministic),
-                          batch_envs=int(t.batch_envs), seed=int(cfg.seed), progress=bool(t.progress), actions=True)
+                          batch_envs=int(t.batch_envs), seed=int(cfg.seed) + 1000 * rnd, progress=bool(t.progress),
+                          actions=True)
     student_s = time.perf_counter() - t0
     settings = {"frame_skip": spec.frame_skip, "max_frames": int(t.max_episode_frames),
                 "max_nodes": int(t.expert.max_nodes), "replan_nodes": int(t.expert.replan_nodes),
@@ -129,13 +162,7 @@ def collect(cfg: DictConfig) -> dict:
              "map_hex": maps[index[r["level"]]].hex(), "actions": r["actions"], "settings": settings}
             for r in records
             for b in branch_blocks(r["outcome"], len(r["actions"]), t.back, t.lost_fractions)]
-
-    rnd = int(t.round)
-    ckpt_sha = hashlib.sha256(Path(str(t.checkpoint)).read_bytes()).hexdigest()
-    rows = _previous_rows(out)
-    for old in [r for r in rows if r.get("round") == rnd]:  # this round is made afresh
-        (out / old["file"]).unlink(missing_ok=True)
-    rows = [r for r in rows if r.get("round") != rnd]
+    ckpt_sha = hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()
     results: list[dict] = []
     bar = tqdm(total=len(jobs), desc=f"takeover round {rnd}", unit="takeover", disable=not bool(t.progress))
     pool = ProcessPoolExecutor(max_workers=int(t.workers), mp_context=mp.get_context("spawn")) if jobs else None
@@ -149,26 +176,24 @@ def collect(cfg: DictConfig) -> dict:
                 continue
             name = f"{job['level']}.takeover{rnd}-{job['branch']}.replay"
             inputs = bytes.fromhex(res["inputs_hex"])
-            write_demo(out / name, bytes.fromhex(job["map_hex"]), inputs, success=True, level_id=job["level"],
+            write_demo(demos / name, bytes.fromhex(job["map_hex"]), inputs, success=True, level_id=job["level"],
                        category=job["category"], frame_skip=1, recorder=RECORDER,
                        meta={"decision_frame_skip": spec.frame_skip, "noise_blocks": res["student_blocks"],
                              "takeover": {"round": rnd, "branch": job["branch"], "student": job["student"],
                                           "checkpoint_sha256": ckpt_sha}})
             rows.append({**row, "file": name, "frames": len(inputs), "student_blocks": len(res["student_blocks"]),
-                         "file_sha256": hashlib.sha256((out / name).read_bytes()).hexdigest()})
-            _write_manifest(out, rows, spec.frame_skip)
+                         "file_sha256": hashlib.sha256((demos / name).read_bytes()).hexdigest()})
+            _write_manifest(demos, rows, spec.frame_skip)
     finally:
         bar.close()
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    _write_manifest(out, rows, spec.frame_skip)
-
+    _write_manifest(demos, rows, spec.frame_skip)
     summary = _summary(records, results, categories)
-    summary.update(round=rnd, checkpoint=str(Path(str(t.checkpoint)).resolve()), checkpoint_sha256=ckpt_sha,
-                   demos=str(t.demos), out=str(out), written=sum(r["outcome"] == "won" for r in results),
-                   student_seconds=round(student_s, 1), seconds=round(time.perf_counter() - t0, 1))
-    write_json_atomic(Path(str(cfg.run_dir)) / "takeover_summary.json", summary)
-    _print(summary)
+    summary.update(round=rnd, checkpoint=str(Path(checkpoint).resolve()), checkpoint_sha256=ckpt_sha,
+                   written=sum(r["outcome"] == "won" for r in results), student_seconds=round(student_s, 1),
+                   seconds=round(time.perf_counter() - t0, 1))
+    _print(summary, demos)
     return summary
 
 
@@ -182,8 +207,8 @@ def _summary(records: list[dict], results: list[dict], categories: list[str]) ->
     return {"per_category": per}
 
 
-def _print(summary: dict) -> None:
-    print(f"takeover round {summary['round']}: {summary['written']} takeover demos -> {summary['out']}")
+def _print(summary: dict, demos: Path) -> None:
+    print(f"takeover round {summary['round']}: {summary['written']} takeover demos -> {demos}")
     print(f"  {'category':12s} levels  student won/dead/timeout  takeovers won/tried")
     for c, s in summary["per_category"].items():
         print(f"  {c:12s} {s['levels']:6d}  {s['student_won']:11d}/{s['student_dead']}/{s['student_timeout']}"
