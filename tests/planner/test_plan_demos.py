@@ -21,16 +21,23 @@ def _manifest() -> dict:
     return json.loads(MANIFEST.read_text())
 
 
+def _takeover_rows() -> list[dict]:
+    """The expert takeover demos (stage=takeover, ``make takeover-demos``) listed in takeover.json, if any."""
+    path = DEMO_DIR / "takeover.json"
+    return json.loads(path.read_text())["demos"] if path.is_file() else []
+
+
 def test_manifest_lists_exactly_the_replays():
     m = _manifest()
     assert m["format"] == "npp-planner-demos" and m["version"] == 1
     listed = sorted(d["file"] for d in m["demos"])
     noisy = sorted(d["file"] for d in m.get("noisy", []))
-    assert sorted(listed + noisy) == sorted(p.name for p in DEMO_DIR.glob("*.replay"))
+    takeover = sorted(d["file"] for d in _takeover_rows())
+    assert sorted(listed + noisy + takeover) == sorted(p.name for p in DEMO_DIR.glob("*.replay"))
     assert len(listed) == len(set(listed)) > 0
     assert len({d["level_id"] for d in m["demos"]}) == len(listed)
-    # every noisy demo is of a level with a clean demo
-    assert {d["level_id"] for d in m.get("noisy", [])} <= {d["level_id"] for d in m["demos"]}
+    # every noisy and takeover demo is of a level with a clean demo
+    assert {d["level_id"] for d in m.get("noisy", []) + _takeover_rows()} <= {d["level_id"] for d in m["demos"]}
 
 
 def test_every_demo_replays_as_won_and_matches_manifest():
@@ -102,3 +109,18 @@ def test_demo_maps_are_the_train_suite_levels():
         lvl = generate_level(d["category"], d["seed"])
         assert lvl.level_id == d["level_id"]
         assert hashlib.sha256(lvl.map_data).hexdigest() == d["map_sha256"]
+
+
+def test_takeover_demos_win_and_leave_the_student_blocks_unlabelled():
+    k = int(_manifest()["frame_skip"])
+    for d in _takeover_rows():
+        demo = read_demo(DEMO_DIR / d["file"])
+        extra = demo.meta["extra"]
+        assert demo.meta["recorder"] == "planner-takeover" and extra["decision_frame_skip"] == k
+        assert extra["noise_blocks"] == list(range(d["branch"])) == list(range(d["student_blocks"]))
+        assert hashlib.sha256((DEMO_DIR / d["file"]).read_bytes()).hexdigest() == d["file_sha256"]
+        inputs = np.asarray(demo.inputs, dtype=np.uint8)
+        held = np.repeat(inputs[::k], k)[:len(inputs)]
+        assert np.array_equal(held, inputs), d["file"]
+        tr = run_inputs(demo.map_data, inputs)
+        assert tr.outcome == "won" and tr.outcome_frame == d["frames"], d["file"]
