@@ -167,3 +167,5 @@ def test_make_expert_kinds() -> None:
         make_expert(OmegaConf.merge(cfg, {"kind": "planner"}), "pokemon_standin", 10)
     with pytest.raises(OracleError, match="must be auto, scripted, planner, callable or subprocess"):
         make_expert(OmegaConf.merge(cfg, {"kind": "llm"}), "pokemon_standin", 10)
+    planner = make_expert(OmegaConf.merge(cfg, {"planner_mine_margin": 12.0}), "npp", 6, frame_skip=4)
+    assert planner.name == "planner" and planner.inner.mine_margin == 12.0 and planner.inner.frame_skip == 4

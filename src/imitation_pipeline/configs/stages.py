@@ -88,6 +88,7 @@ class DaggerExpertConfig:
     planner_max_nodes: int = 20000
     planner_replan_nodes: int = 4000
     planner_budget_s: float = 60.0
+    planner_mine_margin: float = 12.0  # px kept from deadly mines, as the built-in demos (build_demos --mine-margin)
 
 
 @dataclass

@@ -138,6 +138,7 @@ RULES: dict[str, Check] = {
     "dagger.expert.kind": one_of("auto", "scripted", "planner", "callable", "subprocess"),
     "dagger.expert.timeout_s": positive, "dagger.expert.planner_max_nodes": at_least(1),
     "dagger.expert.planner_replan_nodes": at_least(1), "dagger.expert.planner_budget_s": positive,
+    "dagger.expert.planner_mine_margin": at_least(0),
 }  # fmt: skip
 
 # lists of numbers: every element must pass
