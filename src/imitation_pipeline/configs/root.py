@@ -16,7 +16,14 @@ from .rl import (
     PPOConfig,
     SuiteConfig,
 )
-from .stages import BCConfig, DaggerConfig, ExportConfig, GenerateConfig, TakeoverConfig, VerifyConfig
+from .stages import (
+    BCConfig,
+    DaggerConfig,
+    ExportConfig,
+    GenerateConfig,
+    TakeoverConfig,
+    VerifyConfig,
+)
 
 
 @dataclass
