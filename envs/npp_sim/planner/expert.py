@@ -127,12 +127,12 @@ class PlannerExpert:
         if res.success:
             self.stats["replan_solved"] += 1
             self._cache(state, res.inputs)
-            return ACTION_OF_BYTE[int(res.inputs[0])]
+            return ACTION_OF_BYTE[int(self._inputs[0])]  # the cached plan's first label: canonical
         self.stats["fallbacks"] += 1
         if res.partial is not None and len(res.partial) > 0:
             self.stats["partial"] += 1
             self._cache(state, res.partial)
-            return ACTION_OF_BYTE[int(res.partial[0])]
+            return ACTION_OF_BYTE[int(self._inputs[0])]
         self.stats["greedy"] += 1
         self._index = {}
         return self._greedy(state)

@@ -1,0 +1,25 @@
+"""The planner expert answers a state with the same (canonical) label whether it has just planned from it or
+finds it in its plan cache: a replan's first action is not the raw plan's (which may hold a jump that changes
+nothing), so labels from student states (DAgger, takeover) are as canonical as the demos'."""
+
+from __future__ import annotations
+
+from npp_sim.planner import solve
+from npp_sim.planner.expert import ACTION_CONTROLS, ACTION_OF_BYTE, PlannerExpert
+from npp_sim.simulator import Simulator
+
+
+def test_replan_answer_equals_cached_answer_on_every_state_of_a_path(simple_level):
+    plan = solve(simple_level, max_nodes=4000, budget_s=120, frame_skip=4).inputs
+    sim = Simulator(simple_level)
+    for b in range(len(plan) // 4):
+        expert = PlannerExpert(simple_level, frame_skip=4, replan_nodes=2000, max_nodes=2000)
+        state = sim.snapshot()
+        first = expert.act(state)  # plans from here
+        again = expert.act(state)  # the same state, now answered from the cached (canonical) plan
+        assert first == again, f"block {b}: planned {first}, cached {again}"
+        hor, jump = ACTION_CONTROLS[ACTION_OF_BYTE[int(plan[4 * b])]]
+        for _ in range(4):
+            sim.tick(hor, jump)
+        if sim.won or sim.dead:
+            break
