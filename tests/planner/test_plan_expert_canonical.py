@@ -23,3 +23,14 @@ def test_replan_answer_equals_cached_answer_on_every_state_of_a_path(simple_leve
             sim.tick(hor, jump)
         if sim.won or sim.dead:
             break
+
+
+def test_consistency_counts_the_decisions_it_asks(simple_level):
+    from npp_sim.planner.consistency import demo_agreement
+
+    plan = solve(simple_level, max_nodes=4000, budget_s=120, frame_skip=4).inputs
+    agree, asked = demo_agreement(simple_level, plan, every=5, replan_nodes=2000)
+    blocks = len(plan) // 4
+    assert asked == (blocks - 1) // 5 and 0 <= agree <= asked
+    # the fresh expert's answer at each state wins from there: an easy level leaves little to disagree on
+    assert agree >= asked // 2
