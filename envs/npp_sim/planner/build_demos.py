@@ -327,8 +327,10 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
 
 def _takeover_files(out: Path) -> set[str]:
     """The expert takeover demos listed in ``out``/takeover.json (``stage=takeover`` of the app): kept."""
+    from .takeover import TAKEOVER_MANIFEST
+
     try:
-        return {d["file"] for d in json.loads((out / "takeover.json").read_text())["demos"]}
+        return {d["file"] for d in json.loads((out / TAKEOVER_MANIFEST).read_text())["demos"]}
     except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError):
         return set()
 

@@ -1,8 +1,9 @@
 """How consistent is the planner expert with itself? Ask it afresh on states of its own demos.
 
 Along a clean demo (a plan found from the spawn), every ``every``-th decision state is given to a fresh
-:class:`~npp_sim.planner.expert.PlannerExpert` as a replan (``replan_nodes``, as for a student's state), and
-its answer is compared with the demo's label there. A consistent expert would agree everywhere: the demo's
+:class:`~npp_sim.planner.expert.PlannerExpert` (one search with the replanning node budget ``replan_nodes``;
+being its first plan, it also gets the shorter-plan refinement), and its answer is compared with the demo's
+label there. A consistent expert would agree everywhere: the demo's
 own continuation is a winning plan from that state. Disagreement measures how much of a label is the
 search's tie-breaking rather than the state, i.e. what no student can learn from the state alone.
 

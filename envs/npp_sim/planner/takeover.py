@@ -21,6 +21,9 @@ import numpy as np
 
 from .expert import ACTION_CONTROLS, ACTION_INPUT_BYTES, PlannerExpert
 
+#: the file listing a demo folder's takeover demos (written by the app's ``stage=takeover``, kept by build_demos)
+TAKEOVER_MANIFEST = "takeover.json"
+
 
 def hold(sim, action: int, frame_skip: int, inputs: list[int]) -> None:
     """Hold ``action`` for one block of ``frame_skip`` frames (fewer if the episode ends), appending the

@@ -28,13 +28,13 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from npp_sim.planner.takeover import TAKEOVER_MANIFEST as MANIFEST
 from omegaconf import DictConfig, OmegaConf
 
 from imitation_pipeline.errors import DatasetError, UserFacingError
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "takeover.json"
 RECORDER = "planner-takeover"
 OUTCOMES = ("won", "dead", "timeout")
 
