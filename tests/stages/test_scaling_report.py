@@ -118,3 +118,27 @@ def test_planner_ceiling_on_a_folder(tmp_path, capsys):
     assert rep["episodes"][0]["success"] and rep["skipped"][0]["file"] == "junk.txt"
     assert planner_ceiling.main([str(tmp_path / "nope"), "--out", str(out)]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_planner_ceiling_on_the_test_suite(tmp_path, capsys, monkeypatch):
+    from npp_sim.levelgen import CATEGORIES
+
+    from imitation_pipeline.evaluation import planner_ceiling
+    from imitation_pipeline.rl.levels import level_set
+
+    planned = []
+
+    def fake_plan(levels, **kw):  # the planning itself is tested above; here: which levels are planned
+        planned.extend(levels.names)
+        return [{"level": n, "category": c, "success": c == "simple"} for n, c in zip(levels.names, levels.categories)]
+
+    monkeypatch.setattr(planner_ceiling, "plan_levels", fake_plan)
+    out = tmp_path / "planner.json"
+    assert planner_ceiling.main(["--suite", "test", "--per-category", "2", "--out", str(out)]) == 0
+    counts = dict.fromkeys(CATEGORIES, 2)
+    assert planned == level_set({"train": counts, "test": counts}, "test").names  # the evaluate stage's test levels
+    rep = json.loads(out.read_text())
+    assert rep["suite"] == "test" and rep["per_category"]["simple"] == {"success_rate": 1.0, "levels": 2}
+    assert rep["macro"]["success_rate"] == 1 / len(CATEGORIES)
+    assert planner_ceiling.main([str(tmp_path), "--suite", "test", "--out", str(out)]) == 2
+    assert "not both" in capsys.readouterr().err

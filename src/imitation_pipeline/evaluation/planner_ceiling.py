@@ -4,7 +4,10 @@ Usage::
 
     python -m imitation_pipeline.evaluation.planner_ceiling <maps folder> --out planner.json \\
         [--frame-skip 4] [--max-nodes 40000] [--budget-s 60]
+    python -m imitation_pipeline.evaluation.planner_ceiling --suite test --per-category 10 --out planner.json
 
+``--suite test`` plans the generated test suite instead (the levels ``stage=evaluate`` scores every policy on,
+``--per-category`` levels of each category: 10 as in the README's tables); ``train`` and ``eval`` likewise.
 The folder is read exactly as ``evaluate.levels_dir`` reads it (:mod:`imitation_pipeline.rl.folder_suite`:
 category = subfolder, duplicates once, non-maps skipped with a reason). For each level the planner plans
 at the decision rate from the spawn; a level counts as won when the plan, replayed in the simulator, wins.
@@ -49,22 +52,37 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser(prog="python -m imitation_pipeline.evaluation.planner_ceiling",
                                  description=__doc__.split("\n\n")[0])
-    ap.add_argument("folder", help="a folder of maps (as evaluate.levels_dir)")
+    ap.add_argument("folder", nargs="?", help="a folder of maps (as evaluate.levels_dir)")
+    ap.add_argument("--suite", choices=("train", "eval", "test"), help="plan a generated suite instead of a folder")
+    ap.add_argument("--per-category", type=int, default=10, help="levels per category of --suite")
     ap.add_argument("--out", type=Path, required=True, help="JSON file to write")
     ap.add_argument("--frame-skip", type=int, default=4)
     ap.add_argument("--max-nodes", type=int, default=40000)
     ap.add_argument("--budget-s", type=float, default=60.0)
     a = ap.parse_args(argv)
-    if a.frame_skip < 1 or a.max_nodes < 1 or a.budget_s <= 0:
-        print("error: --frame-skip and --max-nodes must be >= 1 and --budget-s > 0", file=sys.stderr)
+    if a.frame_skip < 1 or a.max_nodes < 1 or a.budget_s <= 0 or a.per_category < 1:
+        print("error: --frame-skip, --max-nodes and --per-category must be >= 1 and --budget-s > 0", file=sys.stderr)
+        return 2
+    if (a.folder is None) == (a.suite is None):
+        print("error: give a maps folder or --suite, not both", file=sys.stderr)
         return 2
     try:
-        levels = folder_level_set(a.folder, "folder")
+        if a.suite:
+            from npp_sim.levelgen import CATEGORIES
+
+            from imitation_pipeline.rl.levels import level_set
+
+            counts = dict.fromkeys(CATEGORIES, a.per_category)
+            levels = level_set({"train": counts, a.suite: counts}, a.suite)
+            source = {"suite": a.suite, "per_category": a.per_category}
+        else:
+            levels = folder_level_set(a.folder, "folder")
+            source = {"levels_dir": str(Path(a.folder).resolve())}
     except UserFacingError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     episodes = plan_levels(levels, frame_skip=a.frame_skip, max_nodes=a.max_nodes, budget_s=a.budget_s)
-    result = {"policy": "planner", "levels_dir": str(Path(a.folder).resolve()), "frame_skip": a.frame_skip,
+    result = {"policy": "planner", **source, "frame_skip": a.frame_skip,
               "max_nodes": a.max_nodes, "budget_s": a.budget_s, **summarise(episodes), "episodes": episodes,
               "skipped": levels.skipped}
     a.out.parent.mkdir(parents=True, exist_ok=True)
