@@ -19,6 +19,13 @@ replay's metadata (``decision_frame_skip``) and in the manifest. Plans get canon
 (:mod:`npp_sim.canonical`, ``--raw-labels`` turns it off): a jump is held only in blocks where it changes
 the trajectory, so the same situation is not labelled RIGHT in one demo and RIGHT+JUMP in another.
 
+**Expert.** ``--expert plan`` (default) plans once from the spawn (``--max-nodes``) and the demo is that
+plan. ``--expert receding`` plays the receding-horizon expert instead
+(:class:`~npp_sim.planner.expert.PlannerExpert` with ``memory=False``): a fresh search (``--replan-nodes``)
+at every decision, its first label held for one block. Each label is then a function of the state it was
+given, not of where a plan was made; it costs one search per decision, and a level counts as solved
+when the episode wins within ``--max-frames``. Noisy demos of a receding build use the same expert.
+
 **Parallel and resumable.** ``--workers`` plans levels in a process pool (a progress bar counts them).
 The manifest is rewritten atomically after every level, so a killed build keeps what it solved; a rerun
 with the same planner settings keeps every listed demo whose file is intact (and every recorded failure,
@@ -45,6 +52,7 @@ MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "npp-planner-demos"
 MANIFEST_VERSION = 1
 EASY = ("very_simple", "simple")
+EXPERTS = ("plan", "receding")
 
 
 def _level(category: str, seed: int | None, maps_dir: str | None, name: str | None):
@@ -75,15 +83,22 @@ def solve_level(job: tuple) -> dict:
 
     level_id, data = _level(category, seed, maps_dir, name)
     fs = settings["frame_skip"]
-    res = plan(MapContext(data, source=str(level_id)), None, max_nodes=settings["max_nodes"],
-               budget_s=settings["budget_s"], max_frames=settings["max_frames"], frame_skip=fs,
-               mine_margin=settings.get("mine_margin", 0.0))
-    row = {"level_id": str(level_id), "category": category, "seed": seed, "nodes": res.nodes,
-           "seconds": round(res.seconds, 3), "mine_margin": res.mine_margin}
-    if not res.success:
-        return {**row, "stop": res.stop}
-    inputs = np.asarray(res.inputs, dtype=np.uint8)
+    if settings.get("expert", "plan") == "receding":
+        row, inputs, attempt = _receding(data, settings)
+        row = {"level_id": str(level_id), "category": category, "seed": seed, **row}
+    else:
+        res = plan(MapContext(data, source=str(level_id)), None, max_nodes=settings["max_nodes"],
+                   budget_s=settings["budget_s"], max_frames=settings["max_frames"], frame_skip=fs,
+                   mine_margin=settings.get("mine_margin", 0.0))
+        row = {"level_id": str(level_id), "category": category, "seed": seed, "nodes": res.nodes,
+               "seconds": round(res.seconds, 3), "mine_margin": res.mine_margin}
+        inputs, attempt = (np.asarray(res.inputs, dtype=np.uint8) if res.success else None), res.attempt
+        if not res.success:
+            row["stop"] = res.stop
+    if inputs is None:
+        return row
     cleared = 0
+    # a receding episode too: an answer's jump that the following answers made useless is cleared
     if settings.get("canonical", True) and fs > 1:
         from npp_sim.canonical import canonical_inputs
 
@@ -92,8 +107,26 @@ def solve_level(job: tuple) -> dict:
     trace = run_inputs(data, held)
     if not block_constant(inputs, fs) or trace.outcome != "won" or trace.outcome_frame != len(inputs):
         return {**row, "stop": f"not executable at frame_skip {fs}"}
-    return {**row, "inputs": inputs.tobytes().hex(), "attempt": res.attempt, "map": data.hex(),
+    return {**row, "inputs": inputs.tobytes().hex(), "attempt": attempt, "map": data.hex(),
             "jumps_cleared": cleared}
+
+
+def _receding(data: bytes, settings: dict) -> tuple[dict, np.ndarray | None, int]:
+    """One clean episode of the receding-horizon expert: ``(row fields, inputs or None, attempt = -1)``;
+    ``nodes`` counts its searches (one per decision)."""
+    from .noisy import noisy_expert_episode
+
+    t0 = time.perf_counter()
+    stats: dict = {}
+    inputs, _, outcome = noisy_expert_episode(
+        data, frame_skip=settings["frame_skip"], noise=0.0, max_frames=settings["max_frames"],
+        max_nodes=settings["replan_nodes"], replan_nodes=settings["replan_nodes"],
+        budget_s=settings["replan_budget_s"], mine_margin=settings.get("mine_margin", 0.0), memory=False, stats=stats)
+    row = {"nodes": int(stats.get("replans", 0)), "seconds": round(time.perf_counter() - t0, 3),
+           "mine_margin": settings.get("mine_margin", 0.0), "fallbacks": int(stats.get("fallbacks", 0))}
+    if outcome != "won":
+        return {**row, "stop": f"receding expert: {outcome}"}, None, -1
+    return row, inputs, -1
 
 
 def noisy_level(job: tuple) -> dict:
@@ -108,10 +141,12 @@ def noisy_level(job: tuple) -> dict:
     fs = settings["frame_skip"]
     # about max_noise_events injected blocks per episode at most (long levels get a lower rate)
     noise = min(settings["noise"], settings["max_noise_events"] / max(1.0, len(clean) / fs))
+    receding = settings.get("expert", "plan") == "receding"
     inputs, noise_blocks, outcome = noisy_expert_episode(
         data, frame_skip=fs, noise=noise, seed=1000 * k + 1, max_frames=settings["max_frames"],
-        max_nodes=settings["max_nodes"], replan_nodes=settings["replan_nodes"],
-        budget_s=settings["replan_budget_s"], plan=clean, mine_margin=settings.get("mine_margin", 0.0))
+        max_nodes=settings["replan_nodes" if receding else "max_nodes"], replan_nodes=settings["replan_nodes"],
+        budget_s=settings["replan_budget_s"], plan=clean, mine_margin=settings.get("mine_margin", 0.0),
+        memory=not receding)
     row = {"level_id": str(level_id), "category": category, "seed": seed, "noisy": k, "outcome": outcome,
            "noise": round(noise, 4), "seconds": round(time.perf_counter() - t0, 3)}
     if outcome != "won":
@@ -155,12 +190,14 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
           max_frames: int = 6000, frame_skip: int = 4, workers: int = 1, maps_dir: str | None = None,
           retry_failed: bool = False, canonical: bool = True, noisy_per_level: int = 0, noise: float = 0.15,
           replan_nodes: int = 3000, replan_budget_s: float = 10.0, max_noise_events: float = 12.0,
-          mine_margin: float = 12.0, progress: bool = False, log=print) -> dict:
+          mine_margin: float = 12.0, expert: str = "plan", progress: bool = False, log=print) -> dict:
     """Solve levels and write demos + manifest into ``out``; returns the manifest dict."""
     from npp_sim.formats import read_demo, write_demo
 
     if frame_skip < 1:
         raise ValueError(f"frame_skip must be >= 1, got {frame_skip}")
+    if expert not in EXPERTS:
+        raise ValueError(f"expert must be one of {', '.join(EXPERTS)}, got {expert!r}")
     if maps_dir is not None and not Path(maps_dir).is_dir():  # no default folder: the caller names it
         raise ValueError(f"maps_dir {maps_dir}: not a directory")
     out = Path(out)
@@ -174,7 +211,9 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
     planner = {"max_nodes": max_nodes, "budget_s": budget_s, "max_frames": max_frames,
                "attempts": [a.__dict__ for a in DEFAULT_ATTEMPTS], "canonical_labels": canonical,
                "mine_margin": mine_margin}
-    settings = {"max_nodes": max_nodes, "budget_s": budget_s, "max_frames": max_frames, "frame_skip": frame_skip,
+    if expert != "plan":  # (a plan build's manifest keeps its old form, so its resume still matches)
+        planner.update(expert=expert, replan_nodes=replan_nodes, replan_budget_s=replan_budget_s)
+    settings = {"expert": expert, "max_nodes": max_nodes, "budget_s": budget_s, "max_frames": max_frames, "frame_skip": frame_skip,
                 "canonical": canonical, "noise": noise, "replan_nodes": replan_nodes,
                 "replan_budget_s": replan_budget_s, "max_noise_events": max_noise_events, "mine_margin": mine_margin}
     kept, kept_fail = _previous(out, planner, frame_skip, retry_failed)
@@ -222,7 +261,7 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
             data = bytes.fromhex(r["map"])
             name = f"{r['level_id']}.replay"
             write_demo(out / name, data, inputs, success=True, level_id=r["level_id"], category=c,
-                       frame_skip=1, recorder="planner",
+                       frame_skip=1, recorder="planner" if expert == "plan" else f"planner-{expert}",
                        meta={"planner_nodes": r["nodes"], "planner_attempt": r["attempt"],
                              "max_nodes": max_nodes, "seed": r["seed"], "decision_frame_skip": frame_skip})
             row = {"file": name, **{k: r[k] for k in ("level_id", "category", "seed", "nodes", "seconds")},
@@ -387,7 +426,11 @@ def main(argv=None) -> int:
     ap.add_argument("--noise", type=float, default=0.15, help="per-decision probability of a random action")
     ap.add_argument("--max-noise-events", type=float, default=12.0,
                     help="cap on the expected injected blocks per episode (long levels get a lower rate)")
-    ap.add_argument("--replan-nodes", type=int, default=3000, help="node budget of each replan after noise")
+    ap.add_argument("--expert", choices=EXPERTS, default="plan",
+                    help="plan: one search from the spawn; receding: a fresh search at every decision "
+                         "(labels a function of the state; one search per decision)")
+    ap.add_argument("--replan-nodes", type=int, default=3000,
+                    help="node budget of each replan after noise (of every search with --expert receding)")
     ap.add_argument("--replan-budget-s", type=float, default=10.0, help="seconds cap of each replan")
     ap.add_argument("--mine-margin", type=float, default=12.0,
                     help="px (edge to edge) plans keep from deadly mines where they can (0: none); a policy that "
@@ -403,7 +446,7 @@ def main(argv=None) -> int:
               max_frames=a.max_frames, frame_skip=a.frame_skip, workers=a.workers, maps_dir=a.maps,
               retry_failed=a.retry_failed, canonical=not a.raw_labels, noisy_per_level=a.noisy_per_level,
               noise=a.noise, replan_nodes=a.replan_nodes, replan_budget_s=a.replan_budget_s,
-              max_noise_events=a.max_noise_events, mine_margin=a.mine_margin,
+              max_noise_events=a.max_noise_events, mine_margin=a.mine_margin, expert=a.expert,
               progress=sys.stderr.isatty(), log=lambda s: print(s, flush=True))
     print(summary_table(m))
     size = sum((Path(a.out) / d["file"]).stat().st_size for d in m["demos"])

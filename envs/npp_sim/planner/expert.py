@@ -20,6 +20,13 @@
       current state and the surviving action with the smallest geodesic distance to the goal is
       returned (NOOP when all of them die) (``stats["greedy"]``).
 
+**Receding horizon** (``memory=False``): no plan is kept between calls; every call is a first search
+(``max_nodes``, refinement on) from the state it is given, and the answer is that plan's first label.
+A label is then a function of the state alone. With memory, a label also depends on where the cached
+plan was made: asked afresh on states of its own demos, the expert repeats the demo's label at only
+66-78% of decisions, while two fresh searches from states 0.25 px apart agree at 93-94%
+(``python -m npp_sim.planner.consistency``). It costs one search per decision.
+
 With ``frame_skip`` k (the env's), plans hold one action per k-frame block counted from the state
 they were planned from (see :func:`~npp_sim.planner.search.plan`), so an env that asks every k frames
 and holds the answer for k frames follows the plan exactly; the greedy lookahead is rounded up to whole
@@ -61,7 +68,7 @@ class PlannerExpert:
 
     def __init__(self, map_data=None, *, max_nodes: int = 20000, replan_nodes: int = 4000,
                  budget_s: float = 60.0, max_frames: int = 6000, lookahead: int = 6,
-                 seed: int = 0, frame_skip: int = 1, mine_margin: float = 0.0):
+                 seed: int = 0, frame_skip: int = 1, mine_margin: float = 0.0, memory: bool = True):
         if int(frame_skip) < 1:
             raise ValueError(f"frame_skip must be >= 1, got {frame_skip}")
         self.frame_skip = int(frame_skip)
@@ -72,6 +79,7 @@ class PlannerExpert:
         self.lookahead = -(-int(lookahead) // self.frame_skip) * self.frame_skip
         self.seed = int(seed)
         self.mine_margin = float(mine_margin)  # see npp_sim.planner.search.plan
+        self.memory = bool(memory)  # False: receding horizon (a fresh first search at every call)
         self.ctx: MapContext | None = None
         self._fresh = True
         self.stats = dict.fromkeys(("calls", "cache_hits", "replans", "replan_solved",
@@ -112,8 +120,9 @@ class PlannerExpert:
         if int(state[1][N_STATE]) in (6, 7, 8):
             self.stats["terminal"] += 1
             return NOOP
-        fp = fingerprint(state)
-        i = self._index.get(fp)
+        if not self.memory:
+            self._index, self._fresh = {}, True
+        i = self._index.get(fingerprint(state)) if self._index else None
         if i is not None:
             self.stats["cache_hits"] += 1
             return ACTION_OF_BYTE[int(self._inputs[i])]

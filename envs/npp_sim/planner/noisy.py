@@ -23,17 +23,21 @@ from .takeover import hold, outcome
 def noisy_expert_episode(map_data: bytes, *, frame_skip: int = 4, noise: float = 0.15, seed: int = 0,
                          max_frames: int = 6000, max_nodes: int = 20000, replan_nodes: int = 3000,
                          budget_s: float = 30.0, plan: np.ndarray | None = None,
-                         mine_margin: float = 0.0) -> tuple[np.ndarray, list[int], str]:
+                         mine_margin: float = 0.0, memory: bool = True,
+                         stats: dict | None = None) -> tuple[np.ndarray, list[int], str]:
     """Play one noisy expert episode; returns ``(input bytes per frame, noise block indices, outcome)``
     with outcome "won", "dead" or "timeout". ``plan``: a known winning plan from the spawn at this
-    decision rate (e.g. the clean demo), followed until the first noise instead of planning afresh."""
+    decision rate (e.g. the clean demo), followed until the first noise instead of planning afresh (only
+    with ``memory``; ``memory=False`` is the receding-horizon expert, a fresh search at every decision, and
+    with ``noise=0`` its clean demo). ``stats``: updated with the expert's counters (searches, fallbacks)."""
     from npp_sim.simulator import Simulator
 
     rng = np.random.default_rng(seed)
     sim = Simulator(map_data)
     expert = PlannerExpert(map_data, max_nodes=max_nodes, replan_nodes=replan_nodes, budget_s=budget_s,
-                           max_frames=max_frames, frame_skip=frame_skip, seed=seed, mine_margin=mine_margin)
-    if plan is not None:
+                           max_frames=max_frames, frame_skip=frame_skip, seed=seed, mine_margin=mine_margin,
+                           memory=memory)
+    if plan is not None and memory:
         expert.follow(sim.snapshot(), plan)
     inputs: list[int] = []
     noise_blocks: list[int] = []
@@ -45,4 +49,6 @@ def noisy_expert_episode(map_data: bytes, *, frame_skip: int = 4, noise: float =
             noise_blocks.append(block)
         hold(sim, a, frame_skip, inputs)
         block += 1
+    if stats is not None:
+        stats.update(expert.stats)
     return np.asarray(inputs, dtype=np.uint8), noise_blocks, outcome(sim, max_frames)
