@@ -7,8 +7,7 @@ import json
 import numpy as np
 import pytest
 from npp_sim.formats import read_demo
-from npp_sim.planner import PlannerExpert
-from npp_sim.planner import build_demos
+from npp_sim.planner import PlannerExpert, build_demos
 from npp_sim.planner.expert import ACTION_CONTROLS, ACTION_OF_BYTE
 from npp_sim.planner.noisy import noisy_expert_episode
 from npp_sim.simulator import Simulator, run_inputs
