@@ -34,3 +34,13 @@ def test_consistency_counts_the_decisions_it_asks(simple_level):
     assert asked == (blocks - 1) // 5 and 0 <= agree <= asked
     # the fresh expert's answer at each state wins from there: an easy level leaves little to disagree on
     assert agree >= asked // 2
+
+
+def test_nudged_agreement_asks_the_same_states_and_a_zero_nudge_agrees_everywhere(simple_level):
+    from npp_sim.planner.consistency import nudged_agreement
+
+    plan = solve(simple_level, max_nodes=4000, budget_s=120, frame_skip=4).inputs
+    same, asked = nudged_agreement(simple_level, plan, nudge_px=0.0, every=6, replan_nodes=1000)
+    assert asked == (len(plan) // 4 - 1) // 6 and same == asked  # deterministic: the same state, the same answer
+    moved, asked2 = nudged_agreement(simple_level, plan, nudge_px=30.0, every=6, replan_nodes=1000)
+    assert asked2 == asked and moved < asked  # a ninja moved by more than a cell is somewhere else
