@@ -81,3 +81,22 @@ def test_a_plan_build_keeps_its_manifest_form_and_experts_are_checked(tmp_path):
     assert json.loads((tmp_path / "plan" / "manifest.json").read_text())["demos"][0]["file"].endswith(".replay")
     with pytest.raises(ValueError, match="expert must be one of plan, receding"):
         build_demos.build(tmp_path / "x", 1, expert="mpc")
+
+
+def test_takeover_with_the_receding_expert_searches_at_every_decision(easy_level, monkeypatch):
+    from npp_sim.planner import takeover
+
+    made = []
+    real = takeover.PlannerExpert
+
+    def spy(*args, **kwargs):
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(takeover, "PlannerExpert", spy)
+    inputs, student, outcome = takeover.takeover_episode(easy_level, [2, 2], 2, frame_skip=FS, max_nodes=20000,
+                                                         replan_nodes=500, memory=False)
+    assert outcome == "won" and student == [0, 1]
+    (expert,) = made
+    assert not expert.memory and expert.max_nodes == 500
+    assert expert.stats["replans"] == expert.stats["calls"] == -(-len(inputs) // FS) - 2

@@ -44,10 +44,11 @@ def outcome(sim, max_frames: int) -> str:
 def takeover_episode(map_data: bytes, student_actions, branch: int, *, frame_skip: int = 4,
                      max_frames: int = 6000, max_nodes: int = 20000, replan_nodes: int = 3000,
                      budget_s: float = 20.0, mine_margin: float = 0.0,
-                     seed: int = 0) -> tuple[np.ndarray, list[int], str]:
+                     seed: int = 0, memory: bool = True) -> tuple[np.ndarray, list[int], str]:
     """The student's first ``branch`` actions, then the expert to the end; returns ``(input bytes per frame,
     student block indices, outcome)``. Outcome "won", "dead" or "timeout" is the expert's; "student_ended"
-    when the student's prefix already ended the episode (nothing to take over)."""
+    when the student's prefix already ended the episode (nothing to take over). ``memory=False``: the
+    receding-horizon expert (a fresh ``replan_nodes`` search at every decision)."""
     from npp_sim.simulator import Simulator
 
     if not 0 <= int(branch) <= len(student_actions):
@@ -58,8 +59,9 @@ def takeover_episode(map_data: bytes, student_actions, branch: int, *, frame_ski
         hold(sim, int(a), frame_skip, inputs)
         if sim.won or sim.dead or sim.frame >= max_frames:
             return np.asarray(inputs, dtype=np.uint8), list(range(int(branch))), "student_ended"
-    expert = PlannerExpert(map_data, max_nodes=max_nodes, replan_nodes=replan_nodes, budget_s=budget_s,
-                           max_frames=max_frames, frame_skip=frame_skip, seed=seed, mine_margin=mine_margin)
+    expert = PlannerExpert(map_data, max_nodes=max_nodes if memory else replan_nodes, replan_nodes=replan_nodes,
+                           budget_s=budget_s, max_frames=max_frames, frame_skip=frame_skip, seed=seed,
+                           mine_margin=mine_margin, memory=memory)
     while outcome(sim, max_frames) == "running":
         hold(sim, expert.act(sim), frame_skip, inputs)
     return np.asarray(inputs, dtype=np.uint8), list(range(int(branch))), outcome(sim, max_frames)

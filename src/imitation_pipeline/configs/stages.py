@@ -89,6 +89,9 @@ class DaggerExpertConfig:
     planner_replan_nodes: int = 4000
     planner_budget_s: float = 60.0
     planner_mine_margin: float = 12.0  # px kept from deadly mines, as the built-in demos (build_demos --mine-margin)
+    # False: the receding-horizon expert (a fresh search at every state, planner_replan_nodes each), whose
+    # label is a function of the state; True: follow a cached plan while the learner stays on it
+    planner_memory: bool = True
 
 
 @dataclass
@@ -131,6 +134,7 @@ class TakeoverExpertConfig:
     replan_nodes: int = 3000  # node budget of every later replan
     budget_s: float = 20.0  # seconds per search
     mine_margin: float = 12.0  # px kept from deadly mines (as the built-in demos: build_demos --mine-margin)
+    memory: bool = True  # False: the receding-horizon expert (a fresh replan_nodes search at every decision)
 
 
 @dataclass

@@ -122,11 +122,15 @@ class NppPlannerExpert:
     name = "planner"
 
     def __init__(self, max_nodes: int = 20000, replan_nodes: int = 4000, budget_s: float = 60.0,
-                 max_frames: int = 6000, seed: int = 0, frame_skip: int = 1, mine_margin: float = 0.0):
+                 max_frames: int = 6000, seed: int = 0, frame_skip: int = 1, mine_margin: float = 0.0,
+                 memory: bool = True):
         from npp_sim.planner import PlannerExpert
 
+        if not memory:  # receding horizon: every answer is a fresh search with the replanning budget
+            max_nodes = replan_nodes
         self.inner = PlannerExpert(max_nodes=max_nodes, replan_nodes=replan_nodes, budget_s=budget_s,
-                                   max_frames=max_frames, seed=seed, frame_skip=frame_skip, mine_margin=mine_margin)
+                                   max_frames=max_frames, seed=seed, frame_skip=frame_skip, mine_margin=mine_margin,
+                                   memory=memory)
 
     @staticmethod
     def _sim(env):
@@ -337,7 +341,8 @@ def make_expert(expert_cfg, env_name: str, n_actions: int, seed: int = 0, max_fr
                                 replan_nodes=int(expert_cfg.planner_replan_nodes),
                                 budget_s=float(expert_cfg.planner_budget_s), max_frames=max_frames,
                                 seed=seed, frame_skip=frame_skip,
-                                mine_margin=float(expert_cfg.get("planner_mine_margin", 0.0)))
+                                mine_margin=float(expert_cfg.get("planner_mine_margin", 0.0)),
+                                memory=bool(expert_cfg.get("planner_memory", True)))
     if kind in ("callable", "subprocess"):
         if not expert_cfg.target:
             raise OracleError(f"dagger.expert.kind={kind} needs dagger.expert.target "

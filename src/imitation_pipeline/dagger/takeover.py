@@ -156,7 +156,8 @@ def collect_round(cfg: DictConfig, levels, checkpoint: str, rnd: int, rows: list
     student_s = time.perf_counter() - t0
     settings = {"frame_skip": spec.frame_skip, "max_frames": int(t.max_episode_frames),
                 "max_nodes": int(t.expert.max_nodes), "replan_nodes": int(t.expert.replan_nodes),
-                "budget_s": float(t.expert.budget_s), "mine_margin": float(t.expert.mine_margin)}
+                "budget_s": float(t.expert.budget_s), "mine_margin": float(t.expert.mine_margin),
+                "memory": bool(t.expert.get("memory", True))}
     index = {name: i for i, name in enumerate(names)}
     jobs = [{"level": r["level"], "category": r["category"], "student": r["outcome"], "branch": b,
              "map_hex": maps[index[r["level"]]].hex(), "actions": r["actions"], "settings": settings}
