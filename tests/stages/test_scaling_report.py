@@ -130,7 +130,7 @@ def test_planner_ceiling_on_the_test_suite(tmp_path, capsys, monkeypatch):
 
     def fake_plan(levels, **kw):  # the planning itself is tested above; here: which levels are planned
         planned.extend(levels.names)
-        return [{"level": n, "category": c, "success": c == "simple"} for n, c in zip(levels.names, levels.categories)]
+        return [{"level": n, "category": c, "success": c == "simple"} for n, c in zip(levels.names, levels.categories, strict=True)]
 
     monkeypatch.setattr(planner_ceiling, "plan_levels", fake_plan)
     out = tmp_path / "planner.json"
