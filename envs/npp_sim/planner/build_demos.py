@@ -24,7 +24,9 @@ plan. ``--expert receding`` plays the receding-horizon expert instead
 (:class:`~npp_sim.planner.expert.PlannerExpert` with ``memory=False``): a fresh search (``--replan-nodes``)
 at every decision, its first label held for one block. Each label is then a function of the state it was
 given, not of where a plan was made; it costs one search per decision, and a level counts as solved
-when the episode wins within ``--max-frames``. Noisy demos of a receding build use the same expert.
+when the episode wins within ``--max-frames``. An episode that wanders runs to that cap, one search per
+decision (one complex level ran past 15 minutes at 3,000 frames), so lower ``--max-frames`` bounds a build's
+time. Noisy demos of a receding build use the same expert.
 
 **Parallel and resumable.** ``--workers`` plans levels in a process pool (a progress bar counts them).
 The manifest is rewritten atomically after every level, so a killed build keeps what it solved; a rerun
