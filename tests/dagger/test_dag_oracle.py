@@ -170,5 +170,5 @@ def test_make_expert_kinds() -> None:
     planner = make_expert(OmegaConf.merge(cfg, {"planner_mine_margin": 12.0}), "npp", 6, frame_skip=4)
     assert planner.name == "planner" and planner.inner.mine_margin == 12.0 and planner.inner.frame_skip == 4
     assert planner.inner.memory and planner.inner.max_nodes == 10
-    receding = make_expert(OmegaConf.merge(cfg, {"planner_memory": False, "planner_max_nodes": 500}), "npp", 6)
-    assert not receding.inner.memory and receding.inner.max_nodes == 10  # every search: the replanning budget
+    receding = make_expert(OmegaConf.merge(cfg, {"planner_memory": False}), "npp", 6)
+    assert not receding.inner.memory and receding.inner.replan_nodes == 10  # every search: the replanning budget

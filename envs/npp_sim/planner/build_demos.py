@@ -122,7 +122,7 @@ def _receding(data: bytes, settings: dict) -> tuple[dict, np.ndarray | None, int
     stats: dict = {}
     inputs, _, outcome = noisy_expert_episode(
         data, frame_skip=settings["frame_skip"], noise=0.0, max_frames=settings["max_frames"],
-        max_nodes=settings["replan_nodes"], replan_nodes=settings["replan_nodes"],
+        max_nodes=settings["max_nodes"], replan_nodes=settings["replan_nodes"],
         budget_s=settings["replan_budget_s"], mine_margin=settings.get("mine_margin", 0.0), memory=False, stats=stats)
     row = {"nodes": int(stats.get("replans", 0)), "seconds": round(time.perf_counter() - t0, 3),
            "mine_margin": settings.get("mine_margin", 0.0), "fallbacks": int(stats.get("fallbacks", 0))}
@@ -146,7 +146,7 @@ def noisy_level(job: tuple) -> dict:
     receding = settings.get("expert", "plan") == "receding"
     inputs, noise_blocks, outcome = noisy_expert_episode(
         data, frame_skip=fs, noise=noise, seed=1000 * k + 1, max_frames=settings["max_frames"],
-        max_nodes=settings["replan_nodes" if receding else "max_nodes"], replan_nodes=settings["replan_nodes"],
+        max_nodes=settings["max_nodes"], replan_nodes=settings["replan_nodes"],
         budget_s=settings["replan_budget_s"], plan=clean, mine_margin=settings.get("mine_margin", 0.0),
         memory=not receding)
     row = {"level_id": str(level_id), "category": category, "seed": seed, "noisy": k, "outcome": outcome,

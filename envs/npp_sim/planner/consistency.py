@@ -48,8 +48,8 @@ def _decision_states(map_data: bytes, inputs, frame_skip: int, every: int):
 def _fresh_expert(map_data: bytes, frame_skip: int, replan_nodes: int, mine_margin: float,
                   budget_s: float) -> PlannerExpert:
     """Answers every call with a fresh first search (receding horizon), the map's fields computed once."""
-    return PlannerExpert(map_data, frame_skip=frame_skip, mine_margin=mine_margin, max_nodes=replan_nodes,
-                         replan_nodes=replan_nodes, budget_s=budget_s, memory=False)
+    return PlannerExpert(map_data, frame_skip=frame_skip, mine_margin=mine_margin, replan_nodes=replan_nodes,
+                         budget_s=budget_s, memory=False)
 
 
 def demo_agreement(map_data: bytes, inputs, *, frame_skip: int = 4, every: int = 3, replan_nodes: int = 3000,

@@ -20,8 +20,9 @@
       current state and the surviving action with the smallest geodesic distance to the goal is
       returned (NOOP when all of them die) (``stats["greedy"]``).
 
-**Receding horizon** (``memory=False``): no plan is kept between calls; every call is a first search
-(``max_nodes``, refinement on) from the state it is given, and the answer is that plan's first label.
+**Receding horizon** (``memory=False``): no plan is kept between calls; every call is a search with
+``replan_nodes`` (and the first plan's shorter-plan refinement) from the state it is given, and the answer
+is that plan's first label.
 A label is then a function of the state alone. With memory, a label also depends on where the cached
 plan was made: asked afresh on states of its own demos, the expert repeats the demo's label at only
 66-78% of decisions, while two fresh searches from states 0.25 px apart agree at 93-94%
@@ -79,7 +80,7 @@ class PlannerExpert:
         self.lookahead = -(-int(lookahead) // self.frame_skip) * self.frame_skip
         self.seed = int(seed)
         self.mine_margin = float(mine_margin)  # see npp_sim.planner.search.plan
-        self.memory = bool(memory)  # False: receding horizon (a fresh first search at every call)
+        self.memory = bool(memory)  # False: receding horizon (a fresh replan_nodes search at every call)
         self.ctx: MapContext | None = None
         self._fresh = True
         self.stats = dict.fromkeys(("calls", "cache_hits", "replans", "replan_solved",
@@ -127,7 +128,7 @@ class PlannerExpert:
             self.stats["cache_hits"] += 1
             return ACTION_OF_BYTE[int(self._inputs[i])]
         fresh, self._fresh = self._fresh, False
-        budget = self.max_nodes if fresh else self.replan_nodes
+        budget = self.max_nodes if fresh and self.memory else self.replan_nodes
         self.stats["replans"] += 1
         left = max(self.max_frames - int(state[1][N_FRAME]), 1)
         res = plan(self.ctx, copy_state(state), max_nodes=budget, budget_s=self.budget_s,

@@ -59,8 +59,7 @@ def takeover_episode(map_data: bytes, student_actions, branch: int, *, frame_ski
         hold(sim, int(a), frame_skip, inputs)
         if sim.won or sim.dead or sim.frame >= max_frames:
             return np.asarray(inputs, dtype=np.uint8), list(range(int(branch))), "student_ended"
-    expert = PlannerExpert(map_data, max_nodes=max_nodes if memory else replan_nodes, replan_nodes=replan_nodes,
-                           budget_s=budget_s, max_frames=max_frames, frame_skip=frame_skip, seed=seed,
+    expert = PlannerExpert(map_data, max_nodes=max_nodes, replan_nodes=replan_nodes, budget_s=budget_s, max_frames=max_frames, frame_skip=frame_skip, seed=seed,
                            mine_margin=mine_margin, memory=memory)
     while outcome(sim, max_frames) == "running":
         hold(sim, expert.act(sim), frame_skip, inputs)

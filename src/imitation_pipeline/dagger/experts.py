@@ -126,8 +126,6 @@ class NppPlannerExpert:
                  memory: bool = True):
         from npp_sim.planner import PlannerExpert
 
-        if not memory:  # receding horizon: every answer is a fresh search with the replanning budget
-            max_nodes = replan_nodes
         self.inner = PlannerExpert(max_nodes=max_nodes, replan_nodes=replan_nodes, budget_s=budget_s,
                                    max_frames=max_frames, seed=seed, frame_skip=frame_skip, mine_margin=mine_margin,
                                    memory=memory)
