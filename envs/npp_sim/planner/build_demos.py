@@ -86,8 +86,8 @@ def solve_level(job: tuple) -> dict:
     level_id, data = _level(category, seed, maps_dir, name)
     fs = settings["frame_skip"]
     if settings.get("expert", "plan") == "receding":
-        row, inputs, attempt = _receding(data, settings)
-        row = {"level_id": str(level_id), "category": category, "seed": seed, **row}
+        row, inputs = _receding(data, settings)
+        row, attempt = {"level_id": str(level_id), "category": category, "seed": seed, **row}, -1
     else:
         res = plan(MapContext(data, source=str(level_id)), None, max_nodes=settings["max_nodes"],
                    budget_s=settings["budget_s"], max_frames=settings["max_frames"], frame_skip=fs,
@@ -113,8 +113,8 @@ def solve_level(job: tuple) -> dict:
             "jumps_cleared": cleared}
 
 
-def _receding(data: bytes, settings: dict) -> tuple[dict, np.ndarray | None, int]:
-    """One clean episode of the receding-horizon expert: ``(row fields, inputs or None, attempt = -1)``;
+def _receding(data: bytes, settings: dict) -> tuple[dict, np.ndarray | None]:
+    """One clean episode of the receding-horizon expert: ``(row fields, inputs or None when not won)``;
     ``nodes`` counts its searches (one per decision)."""
     from .noisy import noisy_expert_episode
 
@@ -127,8 +127,8 @@ def _receding(data: bytes, settings: dict) -> tuple[dict, np.ndarray | None, int
     row = {"nodes": int(stats.get("replans", 0)), "seconds": round(time.perf_counter() - t0, 3),
            "mine_margin": settings.get("mine_margin", 0.0), "fallbacks": int(stats.get("fallbacks", 0))}
     if outcome != "won":
-        return {**row, "stop": f"receding expert: {outcome}"}, None, -1
-    return row, inputs, -1
+        return {**row, "stop": f"receding expert: {outcome}"}, None
+    return row, inputs
 
 
 def noisy_level(job: tuple) -> dict:

@@ -13,7 +13,7 @@ per_cat = json.loads(sys.argv[4]); episodes = int(sys.argv[5]); keep = int(sys.a
 torch.set_num_threads(1)
 policy, ck = load_policy(ckpt)
 mods = list(ck["arch"]["modalities"])
-demo_ids = {json.loads((src / "manifest.json").read_text())["demos"][i]["level_id"] for i in range(len(json.loads((src / "manifest.json").read_text())["demos"]))}
+demo_ids = {d["level_id"] for d in json.loads((src / "manifest.json").read_text())["demos"]}
 levels = [l for l in build_named_suite("train", per_cat) if l.level_id not in demo_ids]
 print(len(levels), "new levels", flush=True)
 spec = EnvSpec(maps=[l.map_data for l in levels], names=[l.level_id for l in levels], observation=mods,
