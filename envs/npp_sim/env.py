@@ -3,7 +3,9 @@
 Actions are ``Discrete(6)``: 0 NOOP, 1 LEFT, 2 RIGHT, 3 JUMP, 4 LEFT+JUMP, 5 RIGHT+JUMP (the input
 bytes 0, 4, 2, 1, 5, 3 of recorded replays). One step applies the action for ``frame_skip``
 simulator frames (stopping early on a terminal frame). The episode terminates on a win or death and
-is truncated after ``max_frames`` simulator frames. Rewards: ``win`` on winning, ``death`` on dying,
+is truncated after ``max_frames`` simulator frames. ``reset(options={"level_index": i, "start_inputs": b})``
+starts the episode after playing the input bytes ``b`` (one per frame) from the spawn: a state of a
+recorded demonstration (:class:`npp_sim.demo_starts.DemoStarts`). Rewards: ``win`` on winning, ``death`` on dying,
 ``switch`` once when the exit switch is activated, ``time_penalty`` per simulated frame.
 
 The observation returned by ``reset`` and ``step`` is built by :class:`ObservationBuilder` from the
@@ -112,6 +114,10 @@ class NppEnv(gym.Env):
         self._window = None
         self._static: StaticLayers | None = None
 
+    @property
+    def n_levels(self) -> int:
+        return len(self._levels)
+
     # --- gymnasium API -----------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -129,7 +135,10 @@ class NppEnv(gym.Env):
         if idx != self.level_index:
             self._static = None
         self.level_index = idx
-        self._switch_rewarded = False
+        start = options.get("start_inputs")
+        if start is not None:  # play a recorded prefix first: the episode starts where it leaves the ninja
+            self._play_prefix(np.asarray(start, dtype=np.uint8))
+        self._switch_rewarded = self.sim.switch_activated  # a switch hit in the prefix earns nothing now
         obs = self.builder.observe(self.sim)
         if self.render_mode == "human":
             self.render()
@@ -163,6 +172,20 @@ class NppEnv(gym.Env):
         if self.render_mode == "human":
             self.render()
         return obs, float(reward), bool(terminated), bool(truncated), self._info()
+
+    def _play_prefix(self, inputs: np.ndarray) -> None:
+        """Advance the fresh episode by ``inputs`` (recorded input bytes, one per frame); the prefix must
+        leave the episode running."""
+        from npp_sim.inputs import decode_inputs
+
+        if inputs.ndim != 1:
+            raise ValueError(f"start_inputs must be a 1-D sequence of input bytes, got shape {inputs.shape}")
+        sim = self.sim
+        for hor, jump in zip(*decode_inputs(inputs), strict=True):
+            sim.tick(int(hor), int(jump))
+            if sim.won or sim.dead or sim.frame >= self.max_frames:
+                raise ValueError(f"start_inputs end the episode at frame {sim.frame} of their {len(inputs)} "
+                                 f"(level {self._level_names[self.level_index]})")
 
     def _info(self) -> dict:
         sim = self.sim

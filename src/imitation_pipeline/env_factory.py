@@ -38,12 +38,15 @@ def npp_env(levels: Sequence[bytes], level_names: Sequence[str] | None = None, *
             observation: Sequence[str] = ("player_frame", "game_state"), frame_skip: int = 4,
             max_frames: int = 20000, reward: Mapping[str, float] | None = None, reward_shaping: str = "none",
             shaping_gamma: float = 0.99, shaping_distance_px: float = 1000.0,
-            max_episode_steps: int | None = None, name: str = "npp", id: str = "NPP-v0",
+            max_episode_steps: int | None = None, demo_starts: Mapping[int, Sequence[bytes]] | None = None,
+            demo_start_prob: float = 0.0, name: str = "npp", id: str = "NPP-v0",
             lr_rule: str | None = None) -> gym.Env:
     """The N++ env of the pipeline: the simulator env over ``levels``, then optional shaping and time limit.
 
     ``max_frames`` scales the ``time_remaining`` observation (as in the BC data) and truncates the
     episode in the simulator; ``max_episode_steps`` (decisions of ``frame_skip`` frames) may cut it earlier.
+    ``demo_starts`` (level index -> winning input prefixes) with ``demo_start_prob`` > 0 starts that share of
+    episodes on demonstrated states (:class:`npp_sim.demo_starts.DemoStarts`; PPO training envs only).
     """
     from npp_sim.env import NppEnv
 
@@ -53,6 +56,10 @@ def npp_env(levels: Sequence[bytes], level_names: Sequence[str] | None = None, *
     env: gym.Env = NppEnv(levels=list(levels), level_names=None if level_names is None else list(level_names),
                           observation=list(observation), frame_skip=int(frame_skip), max_frames=int(max_frames),
                           reward=dict(reward or {}))
+    if demo_starts and float(demo_start_prob) > 0:
+        from npp_sim.demo_starts import DemoStarts
+
+        env = DemoStarts(env, demo_starts, float(demo_start_prob), int(frame_skip))
     if reward_shaping != "none":
         from npp_sim.shaping import PathShaping
 

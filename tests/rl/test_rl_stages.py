@@ -14,8 +14,9 @@ DROP = {"seconds", "checkpoint"}  # wall time and absolute paths may differ betw
 
 
 @pytest.fixture(scope="module")
-def rl_runs(module_cfg, tmp_path_factory):
-    """One finetune run (from a BC checkpoint, 2 subprocess envs) and one baseline run (dummy vec env)."""
+def rl_runs(module_cfg, tmp_path_factory, demo_dir):
+    """One finetune run (from a BC checkpoint, 2 subprocess envs, half of its episodes starting on demonstrated
+    states) and one baseline run (dummy vec env)."""
     from imitation_pipeline.stages import baseline, finetune
 
     root = tmp_path_factory.mktemp("rl")
@@ -23,6 +24,7 @@ def rl_runs(module_cfg, tmp_path_factory):
     write_bc_checkpoint(bc, "simple_cnn")
     with app_log() as ft_log:
         ft = finetune.run(module_cfg("stage=finetune", f"finetune.bc_checkpoint={bc}", "finetune.bc_kl_coef=0.5",
+                                     "finetune.demo_starts=0.5", f"finetune.demo_starts_dir={demo_dir}",
                                      f"run_dir={root / 'ft'}"))
     base = baseline.run(module_cfg("stage=baseline", "ppo.vec_env=dummy", f"run_dir={root / 'base'}"))
     return {"root": root, "bc": bc, "ft": root / "ft", "base": root / "base", "ft_summary": ft,
@@ -66,6 +68,10 @@ def test_finetune_reports_the_strict_transfer_and_writes_its_outputs(rl_runs) ->
     assert steps[0] == 0 and steps[-1] == summary["timesteps"] and steps == sorted(steps)
     progress = (run / "logs" / "progress.csv").read_text()
     assert "train/bc_kl" in progress and "train/value_warmup" in progress
+    starts = summary["demo_starts"]  # both tiny training levels have a planner demo in demo_dir
+    assert starts["share"] == 0.5 and starts["levels_with_demos"] == starts["training_levels"] == 2
+    assert starts["demos"] == 2 and starts["not_won"] == [] and starts["unreadable"] == []
+    assert "demo_starts" not in rl_runs["base_summary"]  # PPO from scratch never sees a demonstration
 
 
 def test_rl_checkpoints_use_the_project_schema(rl_runs) -> None:

@@ -90,6 +90,11 @@ class FinetuneConfig:
     bc_kl_coef: float = 1.0  # weight of KL(pi_BC || pi) in the PPO loss at step 0
     # the weight falls linearly to 0 at this env step; 0 = constant weight; None = ppo.total_timesteps
     bc_kl_anneal_steps: int | None = 0
+    # share of training episodes that start on a demonstrated state of their level instead of the spawn: a
+    # uniformly chosen decision of a winning demonstration of that map from demo_starts_dir (0 = every episode
+    # at the spawn). Held-out curves and stage=evaluate always start at the spawn; PPO from scratch never uses it.
+    demo_starts: float = 0.0
+    demo_starts_dir: str = "${dataset.path}"
 
 
 @dataclass

@@ -121,6 +121,7 @@ RULES: dict[str, Check] = {
     "finetune.learning_rate": positive, "finetune.ent_coef": optional(at_least(0)),
     "finetune.freeze_extractor_steps": at_least(0), "finetune.value_warmup_steps": at_least(0),
     "finetune.bc_kl_coef": at_least(0), "finetune.bc_kl_anneal_steps": optional(at_least(0)),
+    "finetune.demo_starts": unit,
     "baseline.learning_rate": positive,
     "evaluate.suite": one_of(*SUITES), "evaluate.episodes": at_least(1), "evaluate.max_episode_frames": at_least(1),
     "evaluate.batch_envs": at_least(1), "evaluate.levels_dir": optional(directory),

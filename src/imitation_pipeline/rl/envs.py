@@ -35,14 +35,20 @@ class EnvSpec:
     shaping_gamma: float = 0.99
     shaping_distance_px: float = 1000.0
     target: str = "imitation_pipeline.env_factory.npp_env"  # the env factory (env._target_)
+    # training envs of finetune only: level index -> winning demo input prefixes, and the share of episodes
+    # that start on one of their states (rl/demo_starts.py)
+    demo_starts: dict[int, list[bytes]] = field(default_factory=dict)
+    demo_start_prob: float = 0.0
 
     def __call__(self):
         from imitation_pipeline.env_factory import make_env
 
+        starts = {"demo_starts": self.demo_starts, "demo_start_prob": self.demo_start_prob} if self.demo_starts else {}
         return make_env({"_target_": self.target}, levels=self.maps, level_names=self.names,
                         observation=self.observation, frame_skip=self.frame_skip, max_frames=self.max_frames,
                         reward=self.reward, reward_shaping=self.shaping, shaping_gamma=self.shaping_gamma,
-                        shaping_distance_px=self.shaping_distance_px, max_episode_steps=self.max_episode_steps)
+                        shaping_distance_px=self.shaping_distance_px, max_episode_steps=self.max_episode_steps,
+                        **starts)
 
 
 def env_spec(cfg: DictConfig, maps: list[bytes], names: list[str], max_episode_frames: int) -> EnvSpec:

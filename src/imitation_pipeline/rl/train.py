@@ -54,6 +54,19 @@ def _env_record(cfg: DictConfig) -> dict:
             "reward": OmegaConf.to_container(cfg.env.reward, resolve=True)}
 
 
+def _with_demo_starts(cfg: DictConfig, spec, maps):
+    """``spec`` with ``finetune.demo_starts`` of its episodes starting on demonstrated states, and the report."""
+    from dataclasses import replace
+
+    from .demo_starts import demo_starts_for
+
+    share = float(cfg.finetune.demo_starts)  # in [0, 1]: configs/validate.py
+    demos, report = demo_starts_for(str(cfg.finetune.demo_starts_dir), maps)
+    log.info(f"demo starts: {share:.0%} of training episodes start on states of {report['demos']} demonstrations "
+             f"({report['levels_with_demos']} of {report['training_levels']} training levels have one)")
+    return replace(spec, demo_starts=demos, demo_start_prob=share), report
+
+
 def train_ppo(cfg: DictConfig, stage: str) -> dict:
     from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
     from stable_baselines3.common.logger import configure
@@ -74,6 +87,9 @@ def train_ppo(cfg: DictConfig, stage: str) -> dict:
     eval_levels = suite_levels(cfg.suites, "eval", cfg.suites.get("eval_dir"))
     spec = env_spec(cfg, train_levels.maps, train_levels.names, int(p.max_episode_frames))
     eval_spec = env_spec(cfg, eval_levels.maps, eval_levels.names, int(cfg.evaluate.max_episode_frames))
+    demo_report = None
+    if stage == "finetune" and float(cfg.finetune.demo_starts) > 0:
+        spec, demo_report = _with_demo_starts(cfg, spec, train_levels.maps)
     env = make_train_env(spec, int(p.n_envs), seed, str(p.vec_env), monitor_dir=str(run_dir / "monitor"))
     lr = float(cfg.finetune.learning_rate if stage == "finetune" else cfg.baseline.learning_rate)
     ent = cfg.finetune.ent_coef if stage == "finetune" else None
@@ -84,6 +100,8 @@ def train_ppo(cfg: DictConfig, stage: str) -> dict:
                   "ent_coef": float(model.ent_coef),
                   "train_levels": len(train_levels), "eval_levels": len(eval_levels),
                   "train_dir": train_levels.source, "eval_dir": eval_levels.source}
+    if demo_report is not None:
+        info["demo_starts"] = {"share": spec.demo_start_prob, **demo_report}
     dataset_hash, callbacks = None, []
     if stage == "finetune":
         f = cfg.finetune
