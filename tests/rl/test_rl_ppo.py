@@ -135,6 +135,35 @@ def test_frozen_extractor_keeps_extractor_weights() -> None:
     assert any(k.startswith("action_net.") for k in changed)
 
 
+def test_detached_critic_leaves_the_shared_extractor_to_the_policy() -> None:
+    """``value_grad_to_extractor=False``: the value loss has no gradient in the shared features extractor (the
+    policy's log-probability does), and PPO's update uses that forward pass also without a KL term."""
+    space = observation_space(["player_frame", "game_state"])
+    space.seed(1)
+    obs_np = {k: np.stack([space[k].sample() for _ in range(8)]) for k in space.spaces}
+    for detach in (True, False):
+        model = _model()
+        model.value_grad_to_extractor = not detach
+        obs, _ = model.policy.obs_to_tensor(obs_np)
+        values, log_prob, _, _ = model._policy_outputs(obs, torch.zeros(8, dtype=torch.long))
+        model.policy.zero_grad()
+        values.sum().backward(retain_graph=True)
+        grads = [p.grad for k, p in model.policy.named_parameters() if k.startswith("features_extractor.")]
+        reached = any(g is not None and bool(g.abs().sum() > 0) for g in grads)
+        assert reached is (not detach)
+        model.policy.zero_grad()
+        log_prob.sum().backward()
+        assert any(p.grad is not None and bool(p.grad.abs().sum() > 0)
+                   for k, p in model.policy.named_parameters() if k.startswith("features_extractor."))
+    # PPO's update takes the written-out path (where the critic reads detached features) even with no KL term
+    model = _model()
+    model.value_grad_to_extractor = False
+    calls = []
+    model._train_with_bc_kl = lambda weight: calls.append(weight)
+    model.learn(32)
+    assert calls == [0.0]
+
+
 def test_learn_without_a_run_logger_writes_no_folder() -> None:
     model = _model()
     model.learn(64)

@@ -90,6 +90,9 @@ class FinetuneConfig:
     bc_kl_coef: float = 1.0  # weight of KL(pi_BC || pi) in the PPO loss at step 0
     # the weight falls linearly to 0 at this env step; 0 = constant weight; None = ppo.total_timesteps
     bc_kl_anneal_steps: int | None = 0
+    # False: the critic reads the (shared) features extractor detached, so only the policy loss and the KL to BC
+    # train the features the BC policy acts on; True: SB3's default, the value loss trains them too
+    value_grad_to_extractor: bool = True
     # share of training episodes that start on a demonstrated state of their level instead of the spawn: a
     # uniformly chosen decision of a winning demonstration of that map from demo_starts_dir (0 = every episode
     # at the spawn). Held-out curves and stage=evaluate always start at the spawn; PPO from scratch never uses it.

@@ -4,7 +4,9 @@
 where ``pi_BC`` is a frozen copy of the BC policy and ``beta_t`` falls linearly from
 ``bc_kl_coef`` at step 0 to 0 at ``bc_kl_anneal_steps`` (``0``: constant ``bc_kl_coef``). While ``beta_t == 0`` (always, for the
 baseline) ``train()`` is SB3's own; otherwise it runs the same update written out (cleanrl style)
-with the KL term added. Only discrete action spaces (N++'s ``Discrete(6)``) are supported.
+with the KL term added. ``value_grad_to_extractor = False`` (``finetune.value_grad_to_extractor``) also takes
+the written-out update, with the critic reading the shared extractor's features detached, so the value loss
+of a fresh value head cannot rewrite the features the BC policy acts on. Only discrete action spaces (N++'s ``Discrete(6)``) are supported.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ class RegularisedPPO(PPO):
     bc_policy = None
     bc_kl_coef = 0.0
     bc_kl_anneal_steps = 1
+    # False: the value loss does not train a features extractor the policy shares (the critic reads it detached)
+    value_grad_to_extractor = True
 
     def set_bc_regulariser(self, bc_policy, coef: float, anneal_steps: int) -> None:
         """Regularise towards a frozen copy of ``bc_policy`` (call after the BC weights are loaded)."""
@@ -49,7 +53,7 @@ class RegularisedPPO(PPO):
     def train(self) -> None:
         weight = self.bc_kl_weight()
         self.logger.record("train/bc_kl_coef", weight)
-        if weight == 0.0:
+        if weight == 0.0 and self.value_grad_to_extractor:
             super().train()
         else:
             self._train_with_bc_kl(weight)
@@ -59,7 +63,8 @@ class RegularisedPPO(PPO):
         pol = self.policy
         features = pol.extract_features(obs)
         if pol.share_features_extractor:
-            latent_pi, latent_vf = pol.mlp_extractor(features)
+            latent_pi = pol.mlp_extractor.forward_actor(features)
+            latent_vf = pol.mlp_extractor.forward_critic(features if self.value_grad_to_extractor else features.detach())
         else:
             pi_f, vf_f = features
             latent_pi, latent_vf = pol.mlp_extractor.forward_actor(pi_f), pol.mlp_extractor.forward_critic(vf_f)
@@ -92,10 +97,13 @@ class RegularisedPPO(PPO):
                     values = batch.old_values + torch.clamp(values - batch.old_values, -clip_range_vf, clip_range_vf)
                 value_loss = F.mse_loss(batch.returns, values)
                 entropy_loss = -entropy.mean()
-                with torch.no_grad():
-                    bc_logp = self.bc_policy.get_distribution(batch.observations).distribution.logits
-                bc_kl = (bc_logp.exp() * (bc_logp - logp_all)).sum(-1).mean()  # KL(pi_BC || pi)
-                loss = pg_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss + weight * bc_kl
+                loss = pg_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
+                bc_kl = torch.zeros(())
+                if weight > 0:
+                    with torch.no_grad():
+                        bc_logp = self.bc_policy.get_distribution(batch.observations).distribution.logits
+                    bc_kl = (bc_logp.exp() * (bc_logp - logp_all)).sum(-1).mean()  # KL(pi_BC || pi)
+                    loss = loss + weight * bc_kl
 
                 with torch.no_grad():
                     log_ratio = log_prob - batch.old_log_prob

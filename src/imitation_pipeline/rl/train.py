@@ -111,9 +111,11 @@ def train_ppo(cfg: DictConfig, stage: str) -> dict:
         dataset_hash = bc_ckpt["provenance"].get("dataset_hash")
         anneal = int(f.bc_kl_anneal_steps if f.bc_kl_anneal_steps is not None else p.total_timesteps)
         model.set_bc_regulariser(model.policy, float(f.bc_kl_coef), anneal)
+        model.value_grad_to_extractor = bool(f.value_grad_to_extractor)
         info.update(bc_checkpoint=str(Path(path).resolve()), transfer=report.as_dict(),
                     value_warmup_steps=int(f.value_warmup_steps), freeze_extractor_steps=int(f.freeze_extractor_steps),
-                    bc_kl_coef=float(f.bc_kl_coef), bc_kl_anneal_steps=anneal)
+                    bc_kl_coef=float(f.bc_kl_coef), bc_kl_anneal_steps=anneal,
+                    value_grad_to_extractor=bool(f.value_grad_to_extractor))
         from .callbacks import TrainingPhases
 
         callbacks.append(TrainingPhases(int(f.value_warmup_steps), int(f.freeze_extractor_steps)))
