@@ -32,8 +32,9 @@ time. Noisy demos of a receding build use the same expert.
 The manifest is rewritten atomically after every level, so a killed build keeps what it solved; a rerun
 with the same planner settings keeps every listed demo whose file is intact (and every recorded failure,
 unless ``--retry-failed``) and plans only the rest. Which levels end up as demos does not depend on the
-worker count: each category takes its first solved levels in suite order. ``*.replay`` files the manifest
-does not list are removed, so the directory always matches the manifest.
+worker count: each category takes its first solved levels in suite order. Demos of categories the build
+does not plan (``--categories``) are kept as they are, so a folder can be built one category at a time.
+``*.replay`` files the manifest does not list are removed, so the directory always matches the manifest.
 """
 
 from __future__ import annotations
@@ -221,6 +222,13 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
     kept, kept_fail = _previous(out, planner, frame_skip, retry_failed)
     if kept or kept_fail:
         log(f"resuming: {len(kept)} demos and {len(kept_fail)} failures kept from the earlier build")
+    # demos of categories this build does not plan stay as they are (a build of one category adds to a folder)
+    other = {"demos": [d for k, d in kept.items() if len(k) == 2 and k[0] not in cats],
+             "noisy": [d for k, d in kept.items() if len(k) == 4 and k[0] not in cats],
+             "failures": [d for k, d in kept_fail.items() if len(k) == 2 and k[0] not in cats],
+             "noisy_failures": [d for k, d in kept_fail.items() if len(k) == 4 and k[0] not in cats]}
+    if other["demos"]:
+        log(f"kept {len(other['demos'])} demos (and {len(other['noisy'])} noisy ones) of categories not planned now")
 
     want = {c: int(round(per_category * easy_factor)) if c in EASY else int(per_category) for c in cats}
     cands = {c: _candidates(c, max_tries if max_tries is not None else 2 * want[c], maps_dir) for c in cats}
@@ -250,10 +258,12 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
         return {"format": MANIFEST_FORMAT, "version": MANIFEST_VERSION,
                 "generator_version": generator_version,
                 "suite": "train" if maps_dir is None else "reference",
-                "frame_skip": frame_skip, "planner": planner, "demos": demos, "failures": failures,
-                "noise": noise if noisy_per_level else None,
-                "noisy": [noisy_rows[k] for k in sorted(noisy_rows) if "file" in noisy_rows[k]],
-                "noisy_failures": [noisy_rows[k] for k in sorted(noisy_rows) if "file" not in noisy_rows[k]]}
+                "frame_skip": frame_skip, "planner": planner, "demos": other["demos"] + demos,
+                "failures": other["failures"] + failures,
+                "noise": noise if noisy_per_level or other["noisy"] else None,
+                "noisy": other["noisy"] + [noisy_rows[k] for k in sorted(noisy_rows) if "file" in noisy_rows[k]],
+                "noisy_failures": other["noisy_failures"]
+                + [noisy_rows[k] for k in sorted(noisy_rows) if "file" not in noisy_rows[k]]}
 
     noisy_rows: dict[tuple, dict] = {}  # (demo order, k) -> manifest row
 
@@ -317,7 +327,7 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
                     + f" nodes={row['nodes']:6d} {row['seconds']:.1f}s")
                 _atomic_json(out / MANIFEST, manifest())
         # noisy expert episodes (DART) on every solved level: recovery states, expert-labelled
-        solved_rows = manifest()["demos"]
+        solved_rows = manifest()["demos"][len(other["demos"]):]
         jobs = []
         for order, d in enumerate(solved_rows):
             for k in range(noisy_per_level):
