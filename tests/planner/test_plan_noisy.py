@@ -28,6 +28,24 @@ def test_noisy_episode_recovers_and_is_executable(simple_level):
     assert none == [] and np.array_equal(same, canonical_inputs(simple_level, clean, 4)[0])
 
 
+def test_late_noise_holds_the_previous_action_where_the_expert_switches(simple_level):
+    """``noise_kind="late"``: every injected block repeats the block before it, at a decision where the expert
+    changed its action; with noise 1 the first action is held for ever (every switch is delayed)."""
+    import pytest
+
+    clean = solve(simple_level, max_nodes=4000, budget_s=120, frame_skip=4).inputs
+    inputs, noise_blocks, outcome = noisy_expert_episode(simple_level, frame_skip=4, noise=0.5, seed=3,
+                                                         replan_nodes=2000, plan=clean, noise_kind="late")
+    blocks = inputs[::4]
+    assert outcome == "won" and len(noise_blocks) >= 2 and block_constant(inputs, 4)
+    assert 0 not in noise_blocks and all(blocks[b] == blocks[b - 1] for b in noise_blocks)
+    stuck, delayed, end = noisy_expert_episode(simple_level, frame_skip=4, noise=1.0, seed=3, max_frames=400,
+                                               replan_nodes=500, plan=clean, noise_kind="late")
+    assert len(set(stuck[::4].tolist())) == 1 and delayed and end != "won"
+    with pytest.raises(ValueError, match="noise_kind must be one of random, late"):
+        noisy_expert_episode(simple_level, noise=0.1, noise_kind="early")
+
+
 def test_generate_leaves_noise_labels_out(simple_level, tmp_path):
     clean = solve(simple_level, max_nodes=4000, budget_s=120, frame_skip=4).inputs
     inputs, noise_blocks, _ = noisy_expert_episode(simple_level, frame_skip=4, noise=0.3, seed=5,
