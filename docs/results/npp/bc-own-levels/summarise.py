@@ -5,7 +5,8 @@ def val_levels(seed=0, frac=0.2, levels=None):
     ranked = sorted(levels, key=lambda g: hashlib.sha256(f"{seed}:{g}".encode()).hexdigest())
     return set(ranked[:int(round(len(ranked) * frac))])
 arms = {'plan demos, clean': ('planMC_e40', 'planMC'), 'receding demos, clean': ('rhMC_e40', 'rhMC'),
-        'plan demos, clean + 4 noisy per level': ('noisyMC_e40', 'noisyMC')}
+        'plan demos, clean + 4 noisy per level': ('noisyMC_e40', 'noisyMC'),
+        'plan demos, clean + 4 late-noise demos per level': ('lateMC_e40', 'lateMC')}
 out = {'setup': 'stage=bc arch=simple_cnn, 40 epochs, seed 0, no early stopping, last checkpoint; 26 train-suite levels '
                 '(medium 0-19, complex 0-5), split by level (split_seed 0): 21 training, 5 validation levels. '
                 'Evaluation: stage=evaluate evaluate.levels_dir=<the clean demos> (argmax: 1 episode per level; sampled: 3), '
