@@ -123,3 +123,17 @@ def test_missing_dataset_dir_is_one_line(tmp_path) -> None:
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 2
     assert [ln for ln in err.splitlines() if ln.strip()] == [f"error: {tmp_path / 'nope'}: replay directory not found"]
+
+
+def test_a_replay_limit_spreads_over_levels(tmp_path) -> None:
+    """``limit`` (bc.max_replays) takes one replay of every level before a second of any, the clean
+    ``<level>.replay`` first, so a tiny budget on a folder with many noisy demos per level still has levels
+    to split (the first 8 by name were once 7 files of one level)."""
+    from imitation_pipeline.data.generation import spread_over_levels
+
+    names = [f"a_{i}.noisy{k}.replay" for i in range(3) for k in range(6)] + [f"a_{i}.replay" for i in range(3)]
+    names += ["human.v1", "zz.replay"]
+    order = [p.name for p in spread_over_levels([tmp_path / n for n in sorted(names)])]
+    assert order[:5] == ["a_0.replay", "a_1.replay", "a_2.replay", "human.v1", "zz.replay"]
+    assert order[5:8] == ["a_0.noisy0.replay", "a_1.noisy0.replay", "a_2.noisy0.replay"]
+    assert sorted(order) == sorted(names)

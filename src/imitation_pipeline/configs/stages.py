@@ -52,7 +52,7 @@ class BCConfig:
     change_weight: float = 1.0
     freeze_extractor_steps: int = 0  # keep the features extractor frozen for the first N steps
     split_by: str = "level"  # level | replay; never by frame (level: noisy and clean demos of a level stay together)
-    max_replays: int = 0  # 0 = all (small values make tiny test budgets)
+    max_replays: int = 0  # 0 = all; N: N replays spread over levels, one per level first (tiny test budgets)
     monitor: str = "val/loss"  # val/loss | val/accuracy | rollout/success_rate
     early_stopping_patience: int = 10
     rollout_every_n_epochs: int = 1  # 0 disables rollout evaluation

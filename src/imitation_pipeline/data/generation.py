@@ -126,6 +126,18 @@ class ObsConfig:
         return hashlib.sha256(doc.encode()).hexdigest()[:16]
 
 
+def spread_over_levels(replays: list[Path]) -> list[Path]:
+    """``replays`` ordered so that the first N cover as many levels as they can: one replay of every level
+    before a second of any. A demo folder names a level's replays ``<level>.replay`` (the clean demo, taken
+    first) and ``<level>.<variant>.replay`` (noisy, takeover), so the level is the name before its first dot;
+    other names are a level each. Deterministic (by name)."""
+    groups: dict[str, list[Path]] = {}
+    for p in replays:
+        groups.setdefault(p.name.split(".", 1)[0], []).append(p)
+    ranked = [sorted(g, key=lambda p: (p.name.count("."), p.name)) for _, g in sorted(groups.items())]
+    return [g[r] for r in range(max(map(len, ranked), default=0)) for g in ranked if r < len(g)]
+
+
 def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -406,11 +418,11 @@ def generate_shards(
     progress: bool = True,
     limit: int = 0,
 ) -> tuple[Path, dict]:
-    """Make every shard (of the first ``limit`` replays by name when limit > 0), write the manifest;
-    return ``(manifest path, manifest)``."""
+    """Make every shard (of ``limit`` replays spread over levels when limit > 0: :func:`spread_over_levels`),
+    write the manifest; return ``(manifest path, manifest)``."""
     replays, others = replay_entries(replay_dir)
     if limit > 0:
-        replays = replays[:limit]
+        replays = sorted(spread_over_levels(replays)[:limit])
     shard_dir = Path(cache_dir) / cfg.key()
     shard_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_files(shard_dir)
