@@ -39,9 +39,8 @@ class DemoStarts(gym.Wrapper):
         if bad:
             raise ValueError(f"demo starts for level indices {bad} of an env with {n_levels} levels")
         self.prob, self.frame_skip, self.n_levels = float(prob), int(frame_skip), n_levels
-        self._demos = {int(i): [np.frombuffer(bytes(b), dtype=np.uint8) for b in v if len(b) > 0]
-                       for i, v in demos.items()}
-        self._demos = {i: v for i, v in self._demos.items() if v}
+        self._demos = {int(i): [np.frombuffer(bytes(b), dtype=np.uint8) for b in v] for i, v in demos.items()
+                       if any(len(b) for b in v)}
         self._rng = np.random.default_rng(seed)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):

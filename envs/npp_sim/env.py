@@ -174,18 +174,17 @@ class NppEnv(gym.Env):
         return obs, float(reward), bool(terminated), bool(truncated), self._info()
 
     def _play_prefix(self, inputs: np.ndarray) -> None:
-        """Advance the fresh episode by ``inputs`` (recorded input bytes, one per frame); the prefix must
-        leave the episode running."""
+        """Advance the fresh episode by ``inputs`` (recorded input bytes, one per frame) in one compiled call;
+        the prefix must leave the episode running."""
         from npp_sim.inputs import decode_inputs
 
         if inputs.ndim != 1:
             raise ValueError(f"start_inputs must be a 1-D sequence of input bytes, got shape {inputs.shape}")
-        sim = self.sim
-        for hor, jump in zip(*decode_inputs(inputs), strict=True):
-            sim.tick(int(hor), int(jump))
-            if sim.won or sim.dead or sim.frame >= self.max_frames:
-                raise ValueError(f"start_inputs end the episode at frame {sim.frame} of their {len(inputs)} "
-                                 f"(level {self._level_names[self.level_index]})")
+        trace = self.sim.run(*decode_inputs(inputs))
+        if trace.outcome != "neither" or self.sim.frame >= self.max_frames:
+            end = trace.outcome_frame if trace.outcome != "neither" else self.sim.frame
+            raise ValueError(f"start_inputs end the episode at frame {end} of their {len(inputs)} "
+                             f"(level {self._level_names[self.level_index]})")
 
     def _info(self) -> dict:
         sim = self.sim

@@ -98,18 +98,18 @@ class RegularisedPPO(PPO):
                 value_loss = F.mse_loss(batch.returns, values)
                 entropy_loss = -entropy.mean()
                 loss = pg_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
-                bc_kl = torch.zeros(())
                 if weight > 0:
                     with torch.no_grad():
                         bc_logp = self.bc_policy.get_distribution(batch.observations).distribution.logits
                     bc_kl = (bc_logp.exp() * (bc_logp - logp_all)).sum(-1).mean()  # KL(pi_BC || pi)
                     loss = loss + weight * bc_kl
+                    logs["bc_kl"].append(bc_kl.item())
 
                 with torch.no_grad():
                     log_ratio = log_prob - batch.old_log_prob
                     approx_kl = torch.mean((torch.exp(log_ratio) - 1) - log_ratio).item()
                 approx_kl_divs.append(approx_kl)
-                for k, v in (("pg", pg_loss), ("value", value_loss), ("entropy", entropy_loss), ("bc_kl", bc_kl)):
+                for k, v in (("pg", pg_loss), ("value", value_loss), ("entropy", entropy_loss)):
                     logs[k].append(v.item())
                 logs["clip"].append(torch.mean((torch.abs(ratio - 1) > clip_range).float()).item())
                 if self.target_kl is not None and approx_kl > 1.5 * self.target_kl:
@@ -127,7 +127,8 @@ class RegularisedPPO(PPO):
         self.logger.record("train/entropy_loss", np.mean(logs["entropy"]))
         self.logger.record("train/policy_gradient_loss", np.mean(logs["pg"]))
         self.logger.record("train/value_loss", np.mean(logs["value"]))
-        self.logger.record("train/bc_kl", np.mean(logs["bc_kl"]))
+        if logs["bc_kl"]:  # only while the KL term is in the loss
+            self.logger.record("train/bc_kl", np.mean(logs["bc_kl"]))
         self.logger.record("train/approx_kl", np.mean(approx_kl_divs))
         self.logger.record("train/clip_fraction", np.mean(logs["clip"]))
         self.logger.record("train/loss", loss.item())
