@@ -20,6 +20,7 @@ BAD = [
     ("bc.lr=-0.1", "bc.lr=-0.1: must be > 0"),
     ("ppo.learning_rate=0", "ppo.learning_rate=0.0: must be > 0"),
     ("bc.split_by=frame", "bc.split_by=frame: must be one of level, replay"),
+    ("bc.lr_schedule=linear", "bc.lr_schedule=linear: must be one of constant, cosine"),
     ("ppo.vec_env=fast", "ppo.vec_env=fast: must be one of auto, subproc, dummy"),
     ("generate.workers=0", "generate.workers=0: must be >= 1"),
     ("env.lr_rule=right_wins", "env.lr_rule=right_wins: must be one of cancel, left_wins"),

@@ -37,11 +37,17 @@ class GenerateConfig:
     compress: bool = True
 
 
+#: bc.lr_schedule: constant = ``bc.lr`` throughout; cosine = from ``bc.lr`` down to 0 along a half cosine over
+#: the run's optimizer steps (Lightning's ``estimated_stepping_batches``, from max_epochs or max_steps), per batch
+LR_SCHEDULES = ("constant", "cosine")
+
+
 @dataclass
 class BCConfig:
     """Behavioural cloning (Lightning) of the SB3 policy on the dataset's demonstrations."""
 
     lr: float = 3e-4
+    lr_schedule: str = "constant"  # constant | cosine (to 0 over the run's optimizer steps, per batch)
     weight_decay: float = 0.0
     batch_size: int = 256
     entropy_coef: float = 0.0  # loss = NLL - entropy_coef * entropy

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from omegaconf import DictConfig, OmegaConf
 
 from imitation_pipeline.configs.env import REWARD_SHAPINGS
+from imitation_pipeline.configs.stages import LR_SCHEDULES
 from imitation_pipeline.errors import UserFacingError
 
 _ABSENT = object()
@@ -95,7 +96,7 @@ RULES: dict[str, Check] = {
     "verify.lr_rule": one_of(*LR_RULES), "verify.max_frames": at_least(0),
     "generate.stride": at_least(1), "generate.lr_rule": one_of(*LR_RULES), "generate.max_frames": at_least(1),
     "generate.workers": at_least(1),
-    "bc.lr": positive, "bc.weight_decay": at_least(0), "bc.batch_size": at_least(1), "bc.entropy_coef": at_least(0),
+    "bc.lr": positive, "bc.lr_schedule": one_of(*LR_SCHEDULES), "bc.weight_decay": at_least(0), "bc.batch_size": at_least(1), "bc.entropy_coef": at_least(0),
     "bc.class_weighting": one_of("none", "balanced"), "bc.freeze_extractor_steps": at_least(0),
     "bc.split_by": one_of("level", "replay"), "bc.max_replays": at_least(0),
     "bc.monitor": one_of("val/loss", "val/nll", "val/accuracy", "rollout/success_rate", "rollout/return",

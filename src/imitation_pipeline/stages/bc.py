@@ -91,7 +91,7 @@ def run(cfg: DictConfig, extra_callbacks: list | None = None) -> dict:
         arch, data.observation_space, data.action_space, lr=float(cfg.bc.lr), weight_decay=float(cfg.bc.weight_decay),
         entropy_coef=float(cfg.bc.entropy_coef),
         class_weights=class_weights_for(dm.action_counts(), str(cfg.bc.class_weighting)),
-        change_weight=float(cfg.bc.change_weight),
+        change_weight=float(cfg.bc.change_weight), lr_schedule=str(cfg.bc.lr_schedule),
         freeze_extractor_steps=int(cfg.bc.freeze_extractor_steps), categories=data.categories,
         provenance=provenance(prov.pop("dataset_hash"), seed=int(cfg.seed), **prov),
         channels_last=bool(cfg.trainer.get("channels_last", False)), **data.module_kwargs,

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from imitation_pipeline.checkpoint import SCHEMA_VERSION, describe_space
+from imitation_pipeline.configs.stages import LR_SCHEDULES
 from imitation_pipeline.policies import build_policy
 
 ACTION_NAMES = ("noop", "left", "right", "jump", "left_jump", "right_jump")
@@ -45,8 +46,11 @@ class BCModule(L.LightningModule):
         action_names: list[str] | None = None,
         channels_last: bool = False,
         change_weight: float = 1.0,
+        lr_schedule: str = "constant",
     ):
         super().__init__()
+        if lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {lr_schedule!r}")
         self.arch = dict(arch)
         self.observation_space, self.action_space = observation_space, action_space
         self.policy = build_policy(self.arch, observation_space, action_space)
@@ -61,6 +65,7 @@ class BCModule(L.LightningModule):
         self.action_names = tuple(action_names) if action_names else ACTION_NAMES  # per-action val metrics
         self.channels_last = bool(channels_last)
         self.change_weight = float(change_weight)
+        self.lr_schedule = lr_schedule
 
     def _freeze_value_branch(self) -> None:
         """The value branch (PPO's; no BC loss reaches it) gets no gradients: frozen, DDP does not
@@ -163,7 +168,14 @@ class BCModule(L.LightningModule):
         params = [p for p in self.policy.parameters()]
         # one fused kernel for the whole update on a GPU (the model is on its device by now)
         fused = self.device.type == "cuda"
-        return torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay, fused=fused or None)
+        optimizer = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay, fused=fused or None)
+        if self.lr_schedule == "constant":
+            return optimizer
+        total = int(self.trainer.estimated_stepping_batches)
+        if total < 1:
+            raise ValueError(f"lr_schedule={self.lr_schedule} needs a finite number of optimizer steps, got {total}")
+        cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": cosine, "interval": "step"}}
 
     def setup(self, stage: str) -> None:
         # NHWC convolutions (tensor cores under AMP), before the optimizer and its state exist
