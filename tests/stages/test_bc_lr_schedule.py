@@ -20,7 +20,7 @@ def _module(schedule: str):
     return BCModule(arch, observation_space(modalities), spaces.Discrete(6), lr=1e-2, lr_schedule=schedule)
 
 
-def _lrs_seen(schedule: str, steps: int) -> list[float]:
+def _lrs_seen(schedule: str, steps: int, max_epochs: int = 1) -> list[float]:
     """The optimizer's lr at every training batch of a short Lightning run."""
     import lightning as L
     from npp_sim.observation_spec import GAME_STATE_DIM, PLAYER_FRAME_SHAPE
@@ -35,7 +35,7 @@ def _lrs_seen(schedule: str, steps: int) -> list[float]:
         def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
             seen.append(trainer.optimizers[0].param_groups[0]["lr"])
 
-    trainer = L.Trainer(max_epochs=1, accelerator="cpu", logger=False, enable_checkpointing=False,
+    trainer = L.Trainer(max_epochs=max_epochs, accelerator="cpu", logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False, callbacks=[Record()])
     trainer.fit(_module(schedule), train_dataloaders=torch.utils.data.DataLoader(batches, batch_size=None))
     return seen
@@ -56,3 +56,10 @@ def test_constant_keeps_lr() -> None:
 def test_unknown_schedule_is_refused() -> None:
     with pytest.raises(ValueError, match="lr_schedule must be one of constant, cosine"):
         _module("linear")
+
+
+def test_cosine_needs_a_run_of_known_length() -> None:
+    from imitation_pipeline.errors import UserFacingError
+
+    with pytest.raises(UserFacingError, match="needs a run of known length"):
+        _lrs_seen("cosine", 3, max_epochs=-1)  # no max_steps either: an endless run has no cosine

@@ -16,6 +16,7 @@ spaces, stage, metrics, provenance), so every ``.ckpt`` it saves loads with
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import lightning as L
@@ -24,6 +25,7 @@ import torch.nn.functional as F
 
 from imitation_pipeline.checkpoint import SCHEMA_VERSION, describe_space
 from imitation_pipeline.configs.stages import LR_SCHEDULES
+from imitation_pipeline.errors import UserFacingError
 from imitation_pipeline.policies import build_policy
 
 ACTION_NAMES = ("noop", "left", "right", "jump", "left_jump", "right_jump")
@@ -171,10 +173,11 @@ class BCModule(L.LightningModule):
         optimizer = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay, fused=fused or None)
         if self.lr_schedule == "constant":
             return optimizer
-        total = int(self.trainer.estimated_stepping_batches)
-        if total < 1:
-            raise ValueError(f"lr_schedule={self.lr_schedule} needs a finite number of optimizer steps, got {total}")
-        cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
+        total = float(self.trainer.estimated_stepping_batches)  # inf when neither max_epochs nor max_steps ends the run
+        if not math.isfinite(total) or total < 1:
+            raise UserFacingError(f"bc.lr_schedule={self.lr_schedule} needs a run of known length "
+                                  f"(trainer.max_epochs or trainer.max_steps), got {total} optimizer steps")
+        cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=int(total))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": cosine, "interval": "step"}}
 
     def setup(self, stage: str) -> None:
