@@ -63,7 +63,9 @@ def test_start_inputs_that_end_the_episode_are_refused(solved) -> None:
 def test_a_switch_hit_in_the_prefix_is_not_rewarded_again(solved) -> None:
     level, inputs = solved[0]
     sim = Simulator(level.map_data)
-    for hit, b in enumerate(inputs, start=1):  # the first frame after which the switch is active
+    hit = 0  # the first frame after which the switch is active
+    for b in inputs:
+        hit += 1
         sim.tick((b >> 1 & 1) - (b >> 2 & 1), b & 1)
         if sim.switch_activated:
             break
