@@ -63,3 +63,24 @@ def test_cosine_needs_a_run_of_known_length() -> None:
 
     with pytest.raises(UserFacingError, match="needs a run of known length"):
         _lrs_seen("cosine", 3, max_epochs=-1)  # no max_steps either: an endless run has no cosine
+
+
+def test_a_resumed_cosine_follows_the_resumed_runs_length() -> None:
+    """The scheduler state holds the step count, not the run's length: a run resumed with more epochs decays
+    along its own, longer cosine from where it stopped (so an interrupted run resumes exactly)."""
+    from types import SimpleNamespace
+
+    def scheduler(total: int):
+        module = _module("cosine")
+        module._trainer = SimpleNamespace(estimated_stepping_batches=total)
+        return module.configure_optimizers()["lr_scheduler"]["scheduler"]
+
+    first = scheduler(4)
+    for _ in range(3):
+        first.optimizer.step()
+        first.step()
+    resumed = scheduler(12)
+    resumed.load_state_dict(first.state_dict())
+    resumed.optimizer.step()
+    resumed.step()
+    assert resumed.get_last_lr()[0] == pytest.approx(1e-2 * 0.5 * (1 + math.cos(math.pi * 4 / 12)))

@@ -11,8 +11,11 @@ import torch
 
 from imitation_pipeline.errors import CheckpointError, user_error_types
 
+# debug=tiny: batches of 16, 3 per epoch. The interruption is emulated by a shorter first run, which is a prefix
+# of the full run only under a constant rate (a cosine's steps depend on the run's length; its resume is
+# tested in test_bc_lr_schedule.py)
 ARGS = ["stage=bc", "arch=simple_cnn", "bc.max_replays=4", "bc.rollout_every_n_epochs=0",
-        "trainer.deterministic=true"]  # debug=tiny: batches of 16, 3 per epoch
+        "trainer.deterministic=true", "bc.lr_schedule=constant"]
 
 
 def _last(run: Path) -> dict:

@@ -177,7 +177,9 @@ class BCModule(L.LightningModule):
         if not math.isfinite(total) or total < 1:
             raise UserFacingError(f"bc.lr_schedule={self.lr_schedule} needs a run of known length "
                                   f"(trainer.max_epochs or trainer.max_steps), got {total} optimizer steps")
-        cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=int(total))
+        # the factor is a closure over this run's length, which a checkpoint does not store: a resumed run
+        # (maybe given more epochs) follows the cosine of its own length from the restored step count
+        cosine = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total)))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": cosine, "interval": "step"}}
 
     def setup(self, stage: str) -> None:
