@@ -115,6 +115,26 @@ def test_same_seed_same_network_and_output(arch_cfgs, name: str) -> None:
     assert any(not torch.equal(sa[k], c.state_dict()[k]) for k in sa)
 
 
+@pytest.mark.parametrize("name", ARCH_NAMES)
+def test_mixed_precision_forward_and_backward(arch_cfgs, name: str) -> None:
+    """`trainer=gpu` trains under autocast (16-mixed): matmuls in half precision, norms in float32. CPU
+    autocast (bf16) takes the same mixed-dtype paths; hgt once failed there (index_add of half messages
+    into a float32 buffer), found by `make gpu-check` on an H200."""
+    space = observation_space(list(arch_cfgs[name].modalities))
+    policy = _build(arch_cfgs[name], space)
+    obs = example_batch(space, BATCH, seed=1)
+    with torch.no_grad():
+        reference = policy.get_distribution(obs).distribution.logits
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        _, log_prob, _ = policy.evaluate_actions(obs, torch.tensor([0, 3, 5]))
+        logits = policy.get_distribution(obs).distribution.logits
+    assert torch.isfinite(logits).all() and torch.isfinite(log_prob).all()
+    torch.testing.assert_close(logits.float(), reference, atol=0.1, rtol=0.1)  # bf16 keeps ~3 digits
+    policy.zero_grad()
+    (-log_prob.float().mean()).backward()
+    assert all(torch.isfinite(p.grad).all() for p in policy.parameters() if p.grad is not None)
+
+
 @pytest.mark.parametrize("name", IMAGE_ONLY_ARCHS)
 def test_state_hidden_sets_the_game_state_mlp_width(arch_cfgs, name: str) -> None:
     from omegaconf import OmegaConf

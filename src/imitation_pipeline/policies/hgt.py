@@ -151,7 +151,7 @@ class HGTLayer(nn.Module):
         denom = torch.zeros(M, H, dtype=ex.dtype, device=ex.device).index_add(0, g.dst, ex)
         alpha = ex / denom.index_select(0, g.dst)  # softmax over the incoming edges of each target
         msg = (v_e * alpha.t().unsqueeze(-1)).transpose(0, 1).reshape(E, D)
-        agg = torch.zeros(M, D, dtype=h.dtype, device=h.device).index_add(0, g.dst, msg)
+        agg = torch.zeros(M, D, dtype=msg.dtype, device=h.device).index_add(0, g.dst, msg)  # msg is half under AMP
         out = typed_linear(F.gelu(agg), g.type_counts, self.update)
         gate = torch.sigmoid(self.skip).index_select(0, g.node_type).unsqueeze(1)
         return self.norm(h + gate * out)
