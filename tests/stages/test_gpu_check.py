@@ -121,3 +121,13 @@ def test_bc_run_in_process_on_the_cpu(tmp_path, monkeypatch) -> None:
 def test_ppo_steps_per_second_on_the_cpu() -> None:
     sps = g.ppo_steps_per_second("cpu", 64, ["ppo.n_envs=1", "ppo.n_steps=32", "ppo.batch_size=32", "ppo.n_epochs=1"])
     assert sps > 0
+
+
+def test_fresh_process_runs_the_function_in_another_interpreter() -> None:
+    # PPO is timed in a spawned process: after the BC runs in the same process it ran at half speed (H200)
+    pid, value = g.fresh_process(_pid_and_square, 7)
+    assert pid != os.getpid() and value == 49
+
+
+def _pid_and_square(x: int) -> tuple[int, int]:
+    return os.getpid(), x * x
