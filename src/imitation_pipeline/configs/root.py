@@ -21,6 +21,7 @@ from .stages import (
     DaggerConfig,
     ExportConfig,
     GenerateConfig,
+    SelfDemosConfig,
     TakeoverConfig,
     VerifyConfig,
 )
@@ -54,3 +55,4 @@ class RootConfig:
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     dagger: DaggerConfig = field(default_factory=DaggerConfig)
     takeover: TakeoverConfig = field(default_factory=TakeoverConfig)
+    self_demos: SelfDemosConfig = field(default_factory=SelfDemosConfig)

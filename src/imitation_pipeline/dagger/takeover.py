@@ -36,6 +36,7 @@ from imitation_pipeline.errors import DatasetError, UserFacingError
 log = logging.getLogger(__name__)
 
 RECORDER = "planner-takeover"
+STUDENT_WINS = "student-wins"  # the recorder of stage=self_demos' replays (imitation_pipeline.dagger.self_demos)
 OUTCOMES = ("won", "dead", "timeout")
 
 
@@ -56,7 +57,7 @@ def branch_blocks(outcome: str, decisions: int, back, lost_fractions) -> list[in
 
 def demo_levels(demos: str | Path) -> tuple[list[bytes], list[str], list[str]]:
     """``(maps, level ids, categories)``: one level per distinct map among the replays of ``demos``
-    (takeover demos are not levels of their own), in file-name order."""
+    (takeover and self demos are not levels of their own), in file-name order."""
     from npp_sim.formats import DemoFormatError, read_demo
 
     from imitation_pipeline.data.generation import list_replays
@@ -67,7 +68,7 @@ def demo_levels(demos: str | Path) -> tuple[list[bytes], list[str], list[str]]:
             demo = read_demo(path)
         except DemoFormatError as err:
             raise DatasetError(str(err)) from err
-        if demo.meta.get("recorder") == RECORDER or demo.map_data in seen:
+        if demo.meta.get("recorder") in (RECORDER, STUDENT_WINS) or demo.map_data in seen:
             continue
         seen.add(demo.map_data)
         maps.append(demo.map_data)
@@ -76,85 +77,119 @@ def demo_levels(demos: str | Path) -> tuple[list[bytes], list[str], list[str]]:
     return maps, names, categories
 
 
-def _previous_rows(out: Path) -> list[dict]:
-    path = out / MANIFEST
-    if not path.exists():
-        return []
-    try:
-        rows = json.loads(path.read_text())["demos"]
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise DatasetError(f"{path}: not a takeover manifest ({err})") from err
-    return [r for r in rows if isinstance(r, dict) and "file" in r]
+class RoundManifest:
+    """The JSON list (``<demos>/<name>``) of the replays a student-driven stage wrote, by round: rows with
+    ``file`` and ``round``. Redoing rounds from ``first`` on deletes their replays (they came from students
+    trained on what is being redone) and keeps the earlier rounds'."""
+
+    def __init__(self, demos: Path, name: str, fmt: str, frame_skip: int) -> None:
+        self.path, self.fmt, self.frame_skip = demos / name, fmt, frame_skip
+        self.rows: list[dict] = []
+
+    def load(self) -> list[dict]:
+        if not self.path.exists():
+            return []
+        try:
+            rows = json.loads(self.path.read_text())["demos"]
+        except (json.JSONDecodeError, KeyError, TypeError) as err:
+            raise DatasetError(f"{self.path}: not a {self.fmt} manifest ({err})") from err
+        return [r for r in rows if isinstance(r, dict) and "file" in r]
+
+    def redo_from(self, first: int) -> None:
+        rows = self.load()
+        for old in [r for r in rows if int(r.get("round", 0)) >= first]:
+            (self.path.parent / old["file"]).unlink(missing_ok=True)
+        self.rows = [r for r in rows if int(r.get("round", 0)) < first]
+        self.write()
+
+    def add(self, row: dict) -> None:
+        self.rows.append(row)
+        self.write()
+
+    def write(self) -> None:
+        from atomic_files import write_json_atomic
+
+        write_json_atomic(self.path, {"format": self.fmt, "version": 1, "frame_skip": self.frame_skip,
+                                      "demos": sorted(self.rows, key=lambda r: (r["round"], r["file"]))})
 
 
-def _write_manifest(out: Path, rows: list[dict], frame_skip: int) -> None:
-    from atomic_files import write_json_atomic
+def require_npp(cfg: DictConfig, stage: str, why: str) -> None:
+    if not str(cfg.env.get("_target_", "")).endswith(".npp_env"):
+        raise UserFacingError(f"stage={stage} {why}: use env=npp")
 
-    write_json_atomic(out / MANIFEST, {"format": "npp-takeover-demos", "version": 1, "frame_skip": frame_skip,
-                                       "demos": sorted(rows, key=lambda r: (r["round"], r["file"]))})
+
+def student_rounds(cfg: DictConfig, section: DictConfig, one_round) -> list[dict]:
+    """Rounds ``section.round`` .. ``section.round + section.rounds - 1`` of ``one_round(student, round)``;
+    the first round's student is ``section.checkpoint`` when set, every other one a BC trained by
+    ``stage=bc`` (this config) on the demos as they are then (its summary goes under ``bc``)."""
+    from imitation_pipeline.stages import bc
+    from imitation_pipeline.stages.pipeline import derive
+
+    first, run_dir, rounds = int(section.round), Path(str(cfg.run_dir)), []
+    for rnd in range(first, first + int(section.rounds)):
+        student = section.checkpoint if rnd == first and section.checkpoint else None
+        bc_summary = None
+        if student is None:
+            bc_summary = bc.run(derive(cfg, "bc", run_dir / f"bc-round{rnd}"))
+            student = bc_summary["best_checkpoint"] or bc_summary["last_checkpoint"]
+        summary = one_round(str(student), rnd)
+        if bc_summary is not None:
+            summary["bc"] = {k: bc_summary.get(k) for k in ("best_checkpoint", "best_score", "train_replays",
+                                                            "val_replays", "train_samples", "evaluation")}
+        rounds.append(summary)
+    return rounds
+
+
+def student_plays(cfg: DictConfig, section: DictConfig, levels, checkpoint: str, rnd: int, episodes: int):
+    """``(records, frame_skip, seconds)``: the student plays every level ``episodes`` times (sampled unless
+    ``section.deterministic``), its actions recorded (:func:`~imitation_pipeline.evaluation.runner.play_levels`)."""
+    import torch
+
+    from imitation_pipeline.evaluation.runner import play_levels
+    from imitation_pipeline.rl.envs import env_spec
+    from imitation_pipeline.stages.evaluate import load_policy
+
+    maps, names, categories = levels
+    policy, ckpt = load_policy(checkpoint)
+    modalities = list(ckpt["arch"]["modalities"])
+    run_cfg = OmegaConf.merge(cfg, {"arch": {"modalities": modalities}, "env": {"observation": modalities}})
+    spec = env_spec(run_cfg, maps, names, int(section.max_episode_frames))
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    records = play_levels(policy, spec, categories, episodes=episodes, deterministic=bool(section.deterministic),
+                          batch_envs=int(section.batch_envs), seed=int(cfg.seed) + 1000 * rnd,
+                          progress=bool(section.progress), actions=True)
+    return records, spec.frame_skip, time.perf_counter() - t0
 
 
 def collect(cfg: DictConfig) -> dict:
     """Rounds ``takeover.round`` .. ``takeover.round + takeover.rounds - 1``; returns the run summary."""
     from atomic_files import write_json_atomic
 
-    from imitation_pipeline.stages import bc
-    from imitation_pipeline.stages.pipeline import derive
-
     t = cfg.takeover
-    if not str(cfg.env.get("_target_", "")).endswith(".npp_env"):
-        raise UserFacingError("stage=takeover plays N++ levels with the planner expert: use env=npp")
-    demos, first = Path(str(t.demos)), int(t.round)
+    require_npp(cfg, "takeover", "plays N++ levels with the planner expert")
+    demos = Path(str(t.demos))
     levels = demo_levels(demos)
-    rows = _previous_rows(demos)
-    for old in [r for r in rows if int(r.get("round", 0)) >= first]:
-        (demos / old["file"]).unlink(missing_ok=True)
-    rows = [r for r in rows if int(r.get("round", 0)) < first]
-    _write_manifest(demos, rows, int(cfg.env.frame_skip))
-    run_dir = Path(str(cfg.run_dir))
-    rounds = []
-    for rnd in range(first, first + int(t.rounds)):
-        student = t.checkpoint if rnd == first and t.checkpoint else None
-        bc_summary = None
-        if student is None:
-            bc_summary = bc.run(derive(cfg, "bc", run_dir / f"bc-round{rnd}"))
-            student = bc_summary["best_checkpoint"] or bc_summary["last_checkpoint"]
-        summary = collect_round(cfg, levels, str(student), rnd, rows)
-        if bc_summary is not None:
-            summary["bc"] = {k: bc_summary.get(k) for k in ("best_checkpoint", "best_score", "train_replays",
-                                                            "val_replays", "train_samples", "evaluation")}
-        rounds.append(summary)
-    result = {"demos": str(demos), "rounds": rounds, "takeover_demos": len(rows)}
-    write_json_atomic(run_dir / "takeover_summary.json", result)
+    manifest = RoundManifest(demos, MANIFEST, "npp-takeover-demos", int(cfg.env.frame_skip))
+    manifest.redo_from(int(t.round))
+    rounds = student_rounds(cfg, t, lambda student, rnd: collect_round(cfg, levels, student, rnd, manifest))
+    result = {"demos": str(demos), "rounds": rounds, "takeover_demos": len(manifest.rows)}
+    write_json_atomic(Path(str(cfg.run_dir)) / "takeover_summary.json", result)
     return result
 
 
-def collect_round(cfg: DictConfig, levels, checkpoint: str, rnd: int, rows: list[dict]) -> dict:
-    """One round from the student ``checkpoint``: play, take over, write; ``rows`` (the manifest's) grows."""
-    import torch
+def collect_round(cfg: DictConfig, levels, checkpoint: str, rnd: int, manifest: RoundManifest) -> dict:
+    """One round from the student ``checkpoint``: play, take over, write; the manifest's rows grow."""
     from npp_sim.formats import write_demo
     from npp_sim.planner.takeover import takeover_job
     from tqdm.auto import tqdm
 
-    from imitation_pipeline.evaluation.runner import play_levels
-    from imitation_pipeline.rl.envs import env_spec
-    from imitation_pipeline.stages.evaluate import load_policy
-
     t = cfg.takeover
     demos = Path(str(t.demos))
     maps, names, categories = levels
-    policy, ckpt = load_policy(checkpoint)
-    modalities = list(ckpt["arch"]["modalities"])
-    run_cfg = OmegaConf.merge(cfg, {"arch": {"modalities": modalities}, "env": {"observation": modalities}})
-    spec = env_spec(run_cfg, maps, names, int(t.max_episode_frames))
-    torch.set_num_threads(1)
-
     t0 = time.perf_counter()
-    records = play_levels(policy, spec, categories, episodes=1, deterministic=bool(t.deterministic),
-                          batch_envs=int(t.batch_envs), seed=int(cfg.seed) + 1000 * rnd, progress=bool(t.progress),
-                          actions=True)
-    student_s = time.perf_counter() - t0
-    settings = {"frame_skip": spec.frame_skip, "max_frames": int(t.max_episode_frames),
+    records, frame_skip, student_s = student_plays(cfg, t, levels, checkpoint, rnd, episodes=1)
+    settings = {"frame_skip": frame_skip, "max_frames": int(t.max_episode_frames),
                 "max_nodes": int(t.expert.max_nodes), "replan_nodes": int(t.expert.replan_nodes),
                 "budget_s": float(t.expert.budget_s), "mine_margin": float(t.expert.mine_margin),
                 "memory": bool(t.expert.get("memory", True))}
@@ -179,17 +214,15 @@ def collect_round(cfg: DictConfig, levels, checkpoint: str, rnd: int, rows: list
             inputs = bytes.fromhex(res["inputs_hex"])
             write_demo(demos / name, bytes.fromhex(job["map_hex"]), inputs, success=True, level_id=job["level"],
                        category=job["category"], frame_skip=1, recorder=RECORDER,
-                       meta={"decision_frame_skip": spec.frame_skip, "noise_blocks": res["student_blocks"],
+                       meta={"decision_frame_skip": frame_skip, "noise_blocks": res["student_blocks"],
                              "takeover": {"round": rnd, "branch": job["branch"], "student": job["student"],
                                           "checkpoint_sha256": ckpt_sha}})
-            rows.append({**row, "file": name, "frames": len(inputs), "student_blocks": len(res["student_blocks"]),
-                         "file_sha256": hashlib.sha256((demos / name).read_bytes()).hexdigest()})
-            _write_manifest(demos, rows, spec.frame_skip)
+            manifest.add({**row, "file": name, "frames": len(inputs), "student_blocks": len(res["student_blocks"]),
+                          "file_sha256": hashlib.sha256((demos / name).read_bytes()).hexdigest()})
     finally:
         bar.close()
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    _write_manifest(demos, rows, spec.frame_skip)
     summary = _summary(records, results, categories)
     summary.update(round=rnd, checkpoint=str(Path(checkpoint).resolve()), checkpoint_sha256=ckpt_sha,
                    written=sum(r["outcome"] == "won" for r in results), student_seconds=round(student_s, 1),

@@ -8,7 +8,7 @@ from omegaconf import DictConfig
 
 from imitation_pipeline.errors import UserFacingError
 
-STAGES = ("verify", "generate", "export", "bc", "finetune", "baseline", "evaluate", "compare", "pipeline", "dagger", "takeover")
+STAGES = ("verify", "generate", "export", "bc", "finetune", "baseline", "evaluate", "compare", "pipeline", "dagger", "takeover", "self_demos")
 
 
 def run_stage(cfg: DictConfig) -> dict:
