@@ -8,7 +8,7 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-slow test-all lint bench gpu-check sweep record-demos demos takeover-demos clean fuzz
+.PHONY: help install run test test-slow test-all lint bench gpu-check sweep record-demos demos takeover-demos self-demos clean fuzz
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -68,6 +68,11 @@ TAKEOVER_ROUNDS ?= 2
 takeover-demos: $(STAMP) ## add expert takeover demos to demos/npp: per round, BC (seed 0, 4 epochs) on the demos so far, then the planner takes over where it fails
 	$(PY) -m imitation_pipeline stage=takeover takeover.rounds=$(TAKEOVER_ROUNDS) seed=0 trainer.max_epochs=4 \
 		trainer.enable_progress_bar=false hydra.run.dir=.cache/imitation_pipeline/takeover-demos
+
+SELF_DEMO_ROUNDS ?= 1
+self-demos: $(STAMP) ## add the student's own wins to demos/npp: per round, BC (seed 0, 4 epochs) on the demos so far, then it plays every level 4 times and its shortest wins are kept
+	$(PY) -m imitation_pipeline stage=self_demos self_demos.rounds=$(SELF_DEMO_ROUNDS) seed=0 trainer.max_epochs=4 \
+		trainer.enable_progress_bar=false hydra.run.dir=.cache/imitation_pipeline/self-demos
 
 LEVELS ?=
 CATEGORY ?=

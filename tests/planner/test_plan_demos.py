@@ -27,17 +27,24 @@ def _takeover_rows() -> list[dict]:
     return json.loads(path.read_text())["demos"] if path.is_file() else []
 
 
+def _self_demo_rows() -> list[dict]:
+    """The student's own wins (stage=self_demos, ``make self-demos``) listed in self_demos.json, if any."""
+    path = DEMO_DIR / "self_demos.json"
+    return json.loads(path.read_text())["demos"] if path.is_file() else []
+
+
 def test_manifest_lists_exactly_the_replays():
     m = _manifest()
     assert m["format"] == "npp-planner-demos" and m["version"] == 1
     listed = sorted(d["file"] for d in m["demos"])
     noisy = sorted(d["file"] for d in m.get("noisy", []))
-    takeover = sorted(d["file"] for d in _takeover_rows())
-    assert sorted(listed + noisy + takeover) == sorted(p.name for p in DEMO_DIR.glob("*.replay"))
+    derived = sorted(d["file"] for d in _takeover_rows() + _self_demo_rows())
+    assert sorted(listed + noisy + derived) == sorted(p.name for p in DEMO_DIR.glob("*.replay"))
     assert len(listed) == len(set(listed)) > 0
     assert len({d["level_id"] for d in m["demos"]}) == len(listed)
-    # every noisy and takeover demo is of a level with a clean demo
-    assert {d["level_id"] for d in m.get("noisy", []) + _takeover_rows()} <= {d["level_id"] for d in m["demos"]}
+    # every noisy, takeover and self demo is of a level with a clean demo
+    derived_levels = {d["level_id"] for d in m.get("noisy", []) + _takeover_rows() + _self_demo_rows()}
+    assert derived_levels <= {d["level_id"] for d in m["demos"]}
 
 
 def test_every_demo_replays_as_won_and_matches_manifest():

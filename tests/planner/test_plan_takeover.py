@@ -43,3 +43,15 @@ def test_takeover_job_returns_the_replay_only_when_won(simple_level):
     short = takeover_job({"map_hex": simple_level.hex(), "actions": _student(30), "branch": 5,
                           "settings": {**settings, "max_frames": 24}})
     assert short["outcome"] == "timeout" and "inputs_hex" not in short
+
+
+def test_build_demos_keeps_the_files_of_both_derived_manifests(tmp_path) -> None:
+    import json
+
+    from npp_sim.planner.build_demos import _derived_files
+
+    (tmp_path / "takeover.json").write_text(json.dumps({"demos": [{"file": "a.takeover1-3.replay"}]}))
+    (tmp_path / "self_demos.json").write_text(json.dumps({"demos": [{"file": "a.self1-0.replay"}]}))
+    assert _derived_files(tmp_path) == {"a.takeover1-3.replay", "a.self1-0.replay"}
+    (tmp_path / "self_demos.json").write_text("not json")
+    assert _derived_files(tmp_path) == {"a.takeover1-3.replay"}

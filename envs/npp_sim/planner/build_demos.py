@@ -367,7 +367,7 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     m = manifest()
-    listed = {d["file"] for d in m["demos"]} | {d["file"] for d in m["noisy"]} | _takeover_files(out)
+    listed = {d["file"] for d in m["demos"]} | {d["file"] for d in m["noisy"]} | _derived_files(out)
     for old in out.glob("*.replay"):
         if old.name not in listed:
             old.unlink()
@@ -376,14 +376,18 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
     return m
 
 
-def _takeover_files(out: Path) -> set[str]:
-    """The expert takeover demos listed in ``out``/takeover.json (``stage=takeover`` of the app): kept."""
-    from .takeover import TAKEOVER_MANIFEST
+def _derived_files(out: Path) -> set[str]:
+    """The demos listed in ``out``'s takeover.json and self_demos.json (the app's ``stage=takeover`` and
+    ``stage=self_demos``): kept."""
+    from .takeover import DERIVED_MANIFESTS
 
-    try:
-        return {d["file"] for d in json.loads((out / TAKEOVER_MANIFEST).read_text())["demos"]}
-    except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError):
-        return set()
+    files: set[str] = set()
+    for name in DERIVED_MANIFESTS:
+        try:
+            files |= {d["file"] for d in json.loads((out / name).read_text())["demos"]}
+        except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError):
+            pass
+    return files
 
 
 def _level_id(category: str, seed: int) -> str:

@@ -23,6 +23,9 @@ from .expert import ACTION_CONTROLS, ACTION_INPUT_BYTES, PlannerExpert
 
 #: the file listing a demo folder's takeover demos (written by the app's ``stage=takeover``, kept by build_demos)
 TAKEOVER_MANIFEST = "takeover.json"
+SELF_DEMOS_MANIFEST = "self_demos.json"  # the app's stage=self_demos: the student's own wins
+#: the manifests of demos derived from a student (listed files are kept by build_demos)
+DERIVED_MANIFESTS = (TAKEOVER_MANIFEST, SELF_DEMOS_MANIFEST)
 
 
 def hold(sim, action: int, frame_skip: int, inputs: list[int]) -> None:

@@ -22,6 +22,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from npp_sim.planner.takeover import SELF_DEMOS_MANIFEST as MANIFEST
 from omegaconf import DictConfig
 
 from imitation_pipeline.dagger.takeover import (
@@ -35,8 +36,6 @@ from imitation_pipeline.dagger.takeover import (
 from imitation_pipeline.errors import UserFacingError
 
 log = logging.getLogger(__name__)
-
-MANIFEST = "self_demos.json"
 
 
 class NotReplayableError(RuntimeError):
