@@ -77,8 +77,6 @@ def write_win(demos: Path, map_data: bytes, record: dict, rnd: int, frame_skip: 
 def collect(cfg: DictConfig) -> dict:
     """Rounds ``self_demos.round`` .. ``+ rounds - 1``; returns the run summary (also written to
     ``<run_dir>/self_demos_summary.json``)."""
-    from atomic_files import write_json_atomic
-
     s = cfg.self_demos
     require_npp(cfg, "self_demos", "plays N++ levels")
     demos = Path(str(s.demos))
@@ -90,11 +88,7 @@ def collect(cfg: DictConfig) -> dict:
                               f"of {demos}")
     levels = ([maps[i] for i in chosen], [names[i] for i in chosen], [categories[i] for i in chosen])
     manifest = RoundManifest(demos, MANIFEST, "npp-self-demos", int(cfg.env.frame_skip))
-    manifest.redo_from(int(s.round))
-    rounds = student_rounds(cfg, s, lambda student, rnd: collect_round(cfg, levels, student, rnd, manifest))
-    result = {"demos": str(demos), "rounds": rounds, "self_demos": len(manifest.rows)}
-    write_json_atomic(Path(str(cfg.run_dir)) / "self_demos_summary.json", result)
-    return result
+    return student_rounds(cfg, s, levels, manifest, collect_round, "self_demos_summary.json", "self_demos")
 
 
 def collect_round(cfg: DictConfig, levels, checkpoint: str, rnd: int, manifest: RoundManifest) -> dict:

@@ -118,13 +118,19 @@ def require_npp(cfg: DictConfig, stage: str, why: str) -> None:
         raise UserFacingError(f"stage={stage} {why}: use env=npp")
 
 
-def student_rounds(cfg: DictConfig, section: DictConfig, one_round) -> list[dict]:
-    """Rounds ``section.round`` .. ``section.round + section.rounds - 1`` of ``one_round(student, round)``;
-    the first round's student is ``section.checkpoint`` when set, every other one a BC trained by
-    ``stage=bc`` (this config) on the demos as they are then (its summary goes under ``bc``)."""
+def student_rounds(cfg: DictConfig, section: DictConfig, levels, manifest: RoundManifest, one_round,
+                   summary_file: str, count_key: str) -> dict:
+    """Rounds ``section.round`` .. ``section.round + section.rounds - 1`` of
+    ``one_round(cfg, levels, student, round, manifest)``, after the manifest's rounds from ``section.round`` on
+    are removed. The first round's student is ``section.checkpoint`` when set, every other one a BC trained by
+    ``stage=bc`` (this config) on the demos as they are then (its summary goes under ``bc``). Returns the run
+    summary, also written to ``<run_dir>/<summary_file>``."""
+    from atomic_files import write_json_atomic
+
     from imitation_pipeline.stages import bc
     from imitation_pipeline.stages.pipeline import derive
 
+    manifest.redo_from(int(section.round))
     first, run_dir, rounds = int(section.round), Path(str(cfg.run_dir)), []
     for rnd in range(first, first + int(section.rounds)):
         student = section.checkpoint if rnd == first and section.checkpoint else None
@@ -132,12 +138,14 @@ def student_rounds(cfg: DictConfig, section: DictConfig, one_round) -> list[dict
         if student is None:
             bc_summary = bc.run(derive(cfg, "bc", run_dir / f"bc-round{rnd}"))
             student = bc_summary["best_checkpoint"] or bc_summary["last_checkpoint"]
-        summary = one_round(str(student), rnd)
+        summary = one_round(cfg, levels, str(student), rnd, manifest)
         if bc_summary is not None:
             summary["bc"] = {k: bc_summary.get(k) for k in ("best_checkpoint", "best_score", "train_replays",
                                                             "val_replays", "train_samples", "evaluation")}
         rounds.append(summary)
-    return rounds
+    result = {"demos": str(section.demos), "rounds": rounds, count_key: len(manifest.rows)}
+    write_json_atomic(run_dir / summary_file, result)
+    return result
 
 
 def student_plays(cfg: DictConfig, section: DictConfig, levels, checkpoint: str, rnd: int, episodes: int):
@@ -164,18 +172,12 @@ def student_plays(cfg: DictConfig, section: DictConfig, levels, checkpoint: str,
 
 def collect(cfg: DictConfig) -> dict:
     """Rounds ``takeover.round`` .. ``takeover.round + takeover.rounds - 1``; returns the run summary."""
-    from atomic_files import write_json_atomic
-
     t = cfg.takeover
     require_npp(cfg, "takeover", "plays N++ levels with the planner expert")
     demos = Path(str(t.demos))
-    levels = demo_levels(demos)
     manifest = RoundManifest(demos, MANIFEST, "npp-takeover-demos", int(cfg.env.frame_skip))
-    manifest.redo_from(int(t.round))
-    rounds = student_rounds(cfg, t, lambda student, rnd: collect_round(cfg, levels, student, rnd, manifest))
-    result = {"demos": str(demos), "rounds": rounds, "takeover_demos": len(manifest.rows)}
-    write_json_atomic(Path(str(cfg.run_dir)) / "takeover_summary.json", result)
-    return result
+    return student_rounds(cfg, t, demo_levels(demos), manifest, collect_round, "takeover_summary.json",
+                          "takeover_demos")
 
 
 def collect_round(cfg: DictConfig, levels, checkpoint: str, rnd: int, manifest: RoundManifest) -> dict:
