@@ -17,7 +17,6 @@ already wins). Like ``stage=takeover`` the replays are listed by round in ``<dem
 from __future__ import annotations
 
 import hashlib
-import logging
 import time
 from collections import Counter
 from pathlib import Path
@@ -34,8 +33,6 @@ from imitation_pipeline.dagger.takeover import (
     student_rounds,
 )
 from imitation_pipeline.errors import UserFacingError
-
-log = logging.getLogger(__name__)
 
 
 class NotReplayableError(RuntimeError):
@@ -58,7 +55,7 @@ def write_win(demos: Path, map_data: bytes, record: dict, rnd: int, frame_skip: 
     from npp_sim.formats import write_demo
     from npp_sim.relabel import held_input_bytes, held_run
 
-    level_id = record["level"].rsplit("/", 1)[-1]
+    level_id = record["level"]  # demo_levels' names are the replays' level ids
     labels = np.asarray(record["actions"], dtype=np.uint8)
     run = held_run(map_data, labels, frame_skip, source=record["level"])
     if not run.executable:
