@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from imitation_pipeline.evaluation.runner import LevelSeededSampler
+from imitation_pipeline.evaluation.runner import LevelSeededSampler, tempered
 
 
 class _FixedPolicy:
@@ -44,3 +44,23 @@ def test_samples_follow_the_policy_and_argmax_is_the_mode() -> None:
     assert np.allclose(freq, [0.1, 0.2, 0.3, 0.4], atol=0.03)
     sampler = LevelSeededSampler(_FixedPolicy([0.1, 0.2, 0.3, 0.4]), [0, 1], 0)
     assert sampler.predict(np.zeros((2, 1)), deterministic=True)[0].tolist() == [3, 3]
+
+
+def test_temperature_sharpens_towards_argmax_and_one_is_the_policy() -> None:
+    probs = np.array([[0.1, 0.2, 0.3, 0.4], [0.7, 0.1, 0.1, 0.1]])
+    assert np.allclose(tempered(probs, 1.0), probs)
+    half = tempered(probs, 0.5)  # p^2, renormalised
+    assert np.allclose(half[0], np.array([1, 4, 9, 16]) / 30)
+    assert np.allclose(half.sum(axis=1), 1) and (half[:, 0] > 0).all()
+    assert np.allclose(tempered(probs, 1e-4)[0], [0, 0, 0, 1])  # no underflow to NaN at a tiny T
+    assert np.allclose(tempered(probs, 1e4)[0], 0.25, atol=1e-3)  # a huge T is uniform
+    sampler = LevelSeededSampler(_FixedPolicy([0.1, 0.2, 0.3, 0.4]), list(range(40)), 0, temperature=0.5)
+    draws = np.stack([sampler.predict(np.zeros((40, 1)))[0] for _ in range(100)]).ravel()
+    assert np.allclose(np.bincount(draws, minlength=4) / draws.size, np.array([1, 4, 9, 16]) / 30, atol=0.03)
+
+
+def test_a_temperature_must_be_positive() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        LevelSeededSampler(_FixedPolicy([0.5, 0.5]), [0], 0, temperature=0.0)

@@ -34,3 +34,16 @@ def test_arch_override_is_reported_as_ignored(cfg, tmp_path, caplog) -> None:
         evaluate.run(cfg("stage=evaluate", "arch=impala_cnn", f"evaluate.checkpoint={pt}",
                          "suites.test={very_simple: 1, simple: 0}", "evaluate.max_episode_frames=8", hydra=True))
     assert "arch=impala_cnn is ignored" in caplog.text and "(simple_cnn)" in caplog.text
+
+
+def test_temperature_is_recorded_and_a_bad_one_is_one_clear_error(cfg, tmp_path) -> None:
+    from imitation_pipeline.errors import UserFacingError
+    from imitation_pipeline.stages import evaluate
+
+    pt = _checkpoint(tmp_path / "final.pt")
+    args = ("stage=evaluate", f"evaluate.checkpoint={pt}", "suites.test={very_simple: 1, simple: 0}",
+            "evaluate.max_episode_frames=8", f"evaluate.output={tmp_path / 'e.json'}")
+    assert evaluate.run(cfg(*args, "evaluate.temperature=0.5"))["temperature"] == 0.5
+    assert evaluate.run(cfg(*args, "evaluate.deterministic=true"))["temperature"] is None
+    with pytest.raises(UserFacingError, match="evaluate.temperature must be > 0, got 0"):
+        evaluate.run(cfg(*args, "evaluate.temperature=0"))

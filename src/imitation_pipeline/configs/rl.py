@@ -123,6 +123,9 @@ class EvaluateConfig:
     # until the time limit: measured on the built-in-demo BC, argmax 0.367 vs sampled 0.428 test macro
     # success, and PPO from scratch 0.00 vs 0.35 on the same checkpoint.
     deterministic: bool = False
+    # sampled actions only: draw from the policy's probabilities raised to 1/temperature (1 = the policy as
+    # trained; below 1 sharper, towards argmax; must be > 0)
+    temperature: float = 1.0
     # every evaluation episode (this stage, PPO's held-out curves, BC's rollouts) ends after this many frames:
     # the planner's longest built-in demo takes 4,018 frames, and 10 of its 60 exploration demos more than 2,000
     # (the earlier cap, which made those levels unwinnable even for the expert)

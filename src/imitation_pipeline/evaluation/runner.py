@@ -61,12 +61,18 @@ class LevelSeededSampler:
     """The actor of an SB3 policy: one batched forward pass, then each row's action drawn from its
     group's own generator (``np.random.default_rng((seed, key))``), so a group's episodes do not depend on
     which other groups share its batch. ``action_noise`` > 0 replaces an action by a uniformly random
-    one with that probability, from a second generator per group (``(noise_seed, key)``)."""
+    one with that probability, from a second generator per group (``(noise_seed, key)``). ``temperature``
+    T draws from the policy's probabilities raised to 1/T and renormalised: 1 is the policy itself, below 1
+    sharper (towards argmax, which is T -> 0), above 1 flatter."""
 
     def __init__(self, policy, keys: Sequence[int], seed: int, *, deterministic: bool = False,
-                 action_noise: float = 0.0, noise_seed: int = 0, n_actions: int | None = None):
+                 action_noise: float = 0.0, noise_seed: int = 0, n_actions: int | None = None,
+                 temperature: float = 1.0):
         """``keys[g]`` is group ``g``'s key (for :func:`play_levels` the level index)."""
+        if not float(temperature) > 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
         self.policy, self.deterministic, self.action_noise = policy, bool(deterministic), float(action_noise)
+        self.temperature = float(temperature)
         self.rngs = [np.random.default_rng((int(seed), int(key))) for key in keys]
         self.noise = ([np.random.default_rng((int(noise_seed), int(key))) for key in keys]
                       if self.action_noise > 0 else [])
@@ -82,7 +88,7 @@ class LevelSeededSampler:
         with torch.no_grad():
             obs, _ = self.policy.obs_to_tensor(observation)
             probs = self.policy.get_distribution(obs).distribution.probs.double().cpu().numpy()
-        probs /= probs.sum(axis=1, keepdims=True)
+        probs = tempered(probs, self.temperature)
         actions = np.array([rng.choice(probs.shape[1], p=p) for rng, p in zip(rngs, probs, strict=True)])
         return actions, state
 
@@ -95,6 +101,18 @@ class LevelSeededSampler:
                 if self.noise[g].random() < self.action_noise:
                     actions[i] = self.noise[g].integers(n)
         return actions
+
+
+def tempered(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """Rows of ``probs`` raised to ``1 / temperature`` and renormalised (in log space, so a sharp
+    temperature cannot underflow a row to zeros); ``temperature == 1`` only renormalises."""
+    probs = np.asarray(probs, dtype=np.float64)
+    if temperature != 1.0:
+        with np.errstate(divide="ignore"):
+            logits = np.log(probs) / temperature
+        logits -= logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits)
+    return probs / probs.sum(axis=1, keepdims=True)
 
 
 @contextmanager
@@ -221,11 +239,12 @@ def play(actor: Callable, make_env: Callable[..., gym.Env] | gym.Env, groups: Se
 
 
 def play_levels(policy, spec: EnvSpec, categories: list[str], *, episodes: int = 1, deterministic: bool = False,
-                batch_envs: int = 32, seed: int = 0, progress: bool = False, actions: bool = False) -> list[dict]:
+                batch_envs: int = 32, seed: int = 0, progress: bool = False, actions: bool = False,
+                temperature: float = 1.0) -> list[dict]:
     """One record per (level, episode): level, category, episode, success, return, length, frames.
 
     Every level of ``spec`` is one group of ``episodes`` episodes (sampled actions seeded by (seed, level
-    index)); the env is ``spec``'s without reward shaping: the returns are the game's own. ``actions``: each
+    index), at ``temperature``, see :class:`LevelSeededSampler`); the env is ``spec``'s without reward shaping: the returns are the game's own. ``actions``: each
     record also holds the episode's ``actions`` and its ``outcome`` ("won", "dead" or "timeout").
     """
     from tqdm.auto import tqdm
@@ -244,7 +263,7 @@ def play_levels(policy, spec: EnvSpec, categories: list[str], *, episodes: int =
         bar.update(1)
         bar.set_postfix(success=f"{np.mean(wins):.2f}")
 
-    sampler = LevelSeededSampler(policy, range(n), seed, deterministic=deterministic)
+    sampler = LevelSeededSampler(policy, range(n), seed, deterministic=deterministic, temperature=temperature)
     taken: list[list[list[int]]] = [[] for _ in range(n)]  # per level, per episode: the actions
 
     def actor(observation, groups: Sequence[int], steps: Sequence[int]) -> np.ndarray:

@@ -115,6 +115,8 @@ def run(cfg: DictConfig) -> dict:
         raise UserFacingError("stage=evaluate needs evaluate.checkpoint=<path to a .pt or BC .ckpt checkpoint>")
     if int(e.episodes) < 1:
         raise UserFacingError(f"evaluate.episodes must be >= 1, got {e.episodes}")
+    if not float(e.temperature) > 0:
+        raise UserFacingError(f"evaluate.temperature must be > 0, got {e.temperature}")
     policy, ckpt = load_policy(str(e.checkpoint))
     note = _arch_override_note(cfg, str(ckpt["arch"].get("name")))
     if note:
@@ -135,7 +137,7 @@ def run(cfg: DictConfig) -> dict:
     t0 = time.perf_counter()
     records = play_levels(policy, spec, levels.categories, episodes=int(e.episodes),
                           deterministic=bool(e.deterministic), batch_envs=int(e.batch_envs), seed=int(cfg.seed),
-                          progress=bool(e.progress))
+                          progress=bool(e.progress), temperature=float(e.temperature))
     summary = summarise(records)
     prov = ckpt["provenance"]
     result = {
@@ -151,6 +153,7 @@ def run(cfg: DictConfig) -> dict:
         **(_folder_fields(levels) if levels_dir else {}),
         "episodes_per_level": int(e.episodes),
         "deterministic": bool(e.deterministic),
+        "temperature": None if bool(e.deterministic) else float(e.temperature),
         "env": {"frame_skip": spec.frame_skip, "max_frames": spec.max_frames,
                 "max_episode_frames": int(e.max_episode_frames)},
         **summary,
