@@ -101,6 +101,13 @@ def test_evaluate_is_reproducible_and_per_category(evaluations) -> None:
     assert len(r["episodes"]) == 2 * 3  # 2 test levels x evaluate.episodes
     assert r["macro"]["success_rate"] == pytest.approx(
         sum(c["success_rate"] for c in r["per_category"].values()) / 2)
+    for e in r["episodes"]:  # every episode says how it ended, and the rates count those outcomes
+        cap = r["env"]["max_episode_frames"]
+        assert e["outcome"] == ("won" if e["success"] else "dead" if e["frames"] < cap else "timeout"), (e, cap)
+    for cat, c in r["per_category"].items():
+        mine = [e["outcome"] for e in r["episodes"] if e["category"] == cat]
+        assert c["death_rate"] == pytest.approx(mine.count("dead") / len(mine))
+        assert c["success_rate"] + c["death_rate"] + c["timeout_rate"] == pytest.approx(1.0)
 
 
 def test_compare_writes_json_and_plots(evaluations, rl_runs, cfg) -> None:

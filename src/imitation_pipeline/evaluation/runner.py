@@ -241,11 +241,12 @@ def play(actor: Callable, make_env: Callable[..., gym.Env] | gym.Env, groups: Se
 def play_levels(policy, spec: EnvSpec, categories: list[str], *, episodes: int = 1, deterministic: bool = False,
                 batch_envs: int = 32, seed: int = 0, progress: bool = False, actions: bool = False,
                 temperature: float = 1.0) -> list[dict]:
-    """One record per (level, episode): level, category, episode, success, return, length, frames.
+    """One record per (level, episode): level, category, episode, success, outcome ("won", "dead" or
+    "timeout"), return, length, frames.
 
     Every level of ``spec`` is one group of ``episodes`` episodes (sampled actions seeded by (seed, level
     index), at ``temperature``, see :class:`LevelSeededSampler`); the env is ``spec``'s without reward shaping: the returns are the game's own. ``actions``: each
-    record also holds the episode's ``actions`` and its ``outcome`` ("won", "dead" or "timeout").
+    record also holds the episode's ``actions``.
     """
     from tqdm.auto import tqdm
 
@@ -284,10 +285,10 @@ def play_levels(policy, spec: EnvSpec, categories: list[str], *, episodes: int =
     def record(p: Played) -> dict:
         success = bool(p.info.get("is_success", False))
         row = {"level": spec.names[p.group], "category": categories[p.group], "episode": p.index, "success": success,
+               "outcome": "won" if success else "dead" if p.terminated else "timeout",
                "return": round(p.ret, 6), "length": p.length,  # as SB3's Monitor reports them
                "frames": int(p.info.get("frame", 0))}
         if actions:
-            row["outcome"] = "won" if success else "dead" if p.terminated else "timeout"
             row["actions"] = taken[p.group][p.index]
         return row
 
@@ -295,13 +296,17 @@ def play_levels(policy, spec: EnvSpec, categories: list[str], *, episodes: int =
 
 
 def summarise(records: list[dict]) -> dict:
-    """Overall (per episode), per category, and macro (mean over categories) success / return / length."""
+    """Overall (per episode), per category, and macro (mean over categories) success / death / time-out rates
+    and return / length."""
 
     def stats(rs: list[dict]) -> dict:
         return {
             "episodes": len(rs),
             "levels": len({r["level"] for r in rs}),
             "success_rate": float(np.mean([r["success"] for r in rs])),
+            # how the other episodes ended: the ninja died, or the frame cap cut the episode
+            "death_rate": float(np.mean([r["outcome"] == "dead" for r in rs])),
+            "timeout_rate": float(np.mean([r["outcome"] == "timeout" for r in rs])),
             "mean_return": float(np.mean([r["return"] for r in rs])),
             "mean_length": float(np.mean([r["length"] for r in rs])),
             "mean_frames": float(np.mean([r["frames"] for r in rs])),
@@ -312,5 +317,5 @@ def summarise(records: list[dict]) -> dict:
         by_cat[r["category"]].append(r)
     per_category = {c: stats(rs) for c, rs in by_cat.items()}
     macro = {k: float(np.mean([s[k] for s in per_category.values()]))
-             for k in ("success_rate", "mean_return", "mean_length", "mean_frames")}
+             for k in ("success_rate", "death_rate", "timeout_rate", "mean_return", "mean_length", "mean_frames")}
     return {"overall": stats(records), "macro": macro, "per_category": per_category}

@@ -7,7 +7,8 @@ see :mod:`imitation_pipeline.rl.folder_suite`); a folder suite's JSON also holds
 The policy is rebuilt from the checkpoint's own arch and loaded strictly; the env follows this
 run's ``env`` block (frame skip, reward) with the checkpoint's modalities, and episodes end after
 ``evaluate.max_episode_frames`` frames. Output ``evaluate.output`` (JSON, atomic): overall,
-macro-averaged and per-category success rate / return / length, plus one record per episode.
+macro-averaged and per-category success / death / time-out rates and return / length, plus one record
+per episode (with its outcome: won, dead or timeout).
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ def run(cfg: DictConfig) -> dict:
     log.info(f"evaluate {ckpt['stage']} checkpoint on the {suite_name} ({len(levels)} levels): "
           f"macro success {summary['macro']['success_rate']:.3f}")
     for cat, s in summary["per_category"].items():
-        log.info(f"  {cat:<12} success {s['success_rate']:.2f}  return {s['mean_return']:+.3f}  "
-              f"length {s['mean_length']:.0f}")
+        log.info(f"  {cat:<12} success {s['success_rate']:.2f}  dead {s['death_rate']:.2f}  "
+                 f"timeout {s['timeout_rate']:.2f}  return {s['mean_return']:+.3f}  length {s['mean_length']:.0f}")
     log.info(f"-> {out}")
     return result
