@@ -193,10 +193,17 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
           max_frames: int = 6000, frame_skip: int = 4, workers: int = 1, maps_dir: str | None = None,
           retry_failed: bool = False, canonical: bool = True, noisy_per_level: int = 0, noise: float = 0.15,
           replan_nodes: int = 3000, replan_budget_s: float = 10.0, max_noise_events: float = 12.0,
-          mine_margin: float = 12.0, expert: str = "plan", progress: bool = False, log=print) -> dict:
-    """Solve levels and write demos + manifest into ``out``; returns the manifest dict."""
+          mine_margin: float = 12.0, expert: str = "plan", noisy_per_category: dict[str, int] | None = None,
+          progress: bool = False, log=print) -> dict:
+    """Solve levels and write demos + manifest into ``out``; returns the manifest dict.
+
+    ``noisy_per_category`` overrides ``noisy_per_level`` for the categories it names (e.g. more recovery
+    data where a student still fails); a rerun with a smaller count drops the extra noisy demos."""
     from npp_sim.formats import read_demo, write_demo
 
+    noisy_counts = dict(noisy_per_category or {})
+    if any(int(n) < 0 for n in noisy_counts.values()) or noisy_per_level < 0:
+        raise ValueError(f"noisy demos per level must be >= 0, got {noisy_per_level} and {noisy_counts}")
     if frame_skip < 1:
         raise ValueError(f"frame_skip must be >= 1, got {frame_skip}")
     if expert not in EXPERTS:
@@ -260,7 +267,7 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
                 "suite": "train" if maps_dir is None else "reference",
                 "frame_skip": frame_skip, "planner": planner, "demos": other["demos"] + demos,
                 "failures": other["failures"] + failures,
-                "noise": noise if noisy_per_level or other["noisy"] else None,
+                "noise": noise if noisy_per_level or any(noisy_counts.values()) or other["noisy"] else None,
                 "noisy": other["noisy"] + [noisy_rows[k] for k in sorted(noisy_rows) if "file" in noisy_rows[k]],
                 "noisy_failures": other["noisy_failures"]
                 + [noisy_rows[k] for k in sorted(noisy_rows) if "file" not in noisy_rows[k]]}
@@ -330,7 +337,7 @@ def build(out: str | Path, per_category: int = 6, *, categories=None, easy_facto
         solved_rows = manifest()["demos"][len(other["demos"]):]
         jobs = []
         for order, d in enumerate(solved_rows):
-            for k in range(noisy_per_level):
+            for k in range(noisy_counts.get(d["category"], noisy_per_level)):
                 key = (d["category"], d["level_id"], k, noise)
                 prev = kept.get(key) or kept_fail.get(key)
                 if prev is not None:
@@ -439,6 +446,8 @@ def main(argv=None) -> int:
     ap.add_argument("--raw-labels", action="store_true", help="keep the planner's jumps that change nothing")
     ap.add_argument("--noisy-per-level", type=int, default=0,
                     help="noisy expert episodes (DART) per solved level: recovery states, expert-labelled")
+    ap.add_argument("--noisy-per-category", nargs="+", default=[], metavar="CATEGORY=N",
+                    help="override --noisy-per-level for these categories (e.g. medium=12 complex=12)")
     ap.add_argument("--noise", type=float, default=0.15, help="per-decision probability of a random action")
     ap.add_argument("--max-noise-events", type=float, default=12.0,
                     help="cap on the expected injected blocks per episode (long levels get a lower rate)")
@@ -456,6 +465,15 @@ def main(argv=None) -> int:
         ap.error("--workers, --frame-skip and --per-category must be >= 1")
     if a.maps is not None and not Path(a.maps).is_dir():
         ap.error(f"--maps {a.maps}: not a directory")
+    from npp_sim.levelgen import CATEGORIES
+
+    noisy_per_category = {}
+    for item in a.noisy_per_category:  # with --maps a category is a folder name; otherwise a generated one
+        cat, _, n = item.partition("=")
+        if not cat or not n.isdigit() or (a.maps is None and cat not in CATEGORIES):
+            ap.error(f"--noisy-per-category {item}: expected CATEGORY=N (N >= 0)"
+                     + ("" if a.maps else f", CATEGORY one of {', '.join(CATEGORIES)}"))
+        noisy_per_category[cat] = int(n)
     t0 = time.perf_counter()
     m = build(a.out, a.per_category, categories=a.categories, easy_factor=a.easy_factor,
               max_tries=a.max_tries, max_nodes=a.max_nodes, budget_s=a.budget_s,
@@ -463,7 +481,7 @@ def main(argv=None) -> int:
               retry_failed=a.retry_failed, canonical=not a.raw_labels, noisy_per_level=a.noisy_per_level,
               noise=a.noise, replan_nodes=a.replan_nodes, replan_budget_s=a.replan_budget_s,
               max_noise_events=a.max_noise_events, mine_margin=a.mine_margin, expert=a.expert,
-              progress=sys.stderr.isatty(), log=lambda s: print(s, flush=True))
+              noisy_per_category=noisy_per_category, progress=sys.stderr.isatty(), log=lambda s: print(s, flush=True))
     print(summary_table(m))
     size = sum((Path(a.out) / d["file"]).stat().st_size for d in m["demos"])
     print(f"{len(m['demos'])} demos, {size} bytes, {time.perf_counter() - t0:.0f}s")
