@@ -62,7 +62,8 @@ DEMO_FRAME_SKIP ?= 4
 DEMO_WORKERS ?= 2
 demos: $(STAMP) ## rebuild the built-in planner demos (demos/npp) at the pipeline's decision rate (resumable)
 	$(PY) -m npp_sim.planner.build_demos --out demos/npp --per-category $(DEMO_PER_CATEGORY) \
-		--frame-skip $(DEMO_FRAME_SKIP) --workers $(DEMO_WORKERS) --noisy-per-level 6 --replan-nodes 2000
+		--frame-skip $(DEMO_FRAME_SKIP) --workers $(DEMO_WORKERS) --noisy-per-level 6 --replan-nodes 2000 \
+		--noisy-per-category medium=12 complex=12 mine_heavy=12 exploration=12 --replan-budget-s 2
 
 TAKEOVER_ROUNDS ?= 2
 takeover-demos: $(STAMP) ## add expert takeover demos to demos/npp: per round, BC (seed 0, 4 epochs) on the demos so far, then the planner takes over where it fails
