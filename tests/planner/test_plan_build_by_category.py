@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from npp_sim.planner import build_demos
 
 

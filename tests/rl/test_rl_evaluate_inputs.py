@@ -45,5 +45,7 @@ def test_temperature_is_recorded_and_a_bad_one_is_one_clear_error(cfg, tmp_path)
             "evaluate.max_episode_frames=8", f"evaluate.output={tmp_path / 'e.json'}")
     assert evaluate.run(cfg(*args, "evaluate.temperature=0.5"))["temperature"] == 0.5
     assert evaluate.run(cfg(*args, "evaluate.deterministic=true"))["temperature"] is None
-    with pytest.raises(UserFacingError, match="evaluate.temperature must be > 0, got 0"):
-        evaluate.run(cfg(*args, "evaluate.temperature=0"))
+    from imitation_pipeline.configs.validate import validate
+
+    with pytest.raises(UserFacingError, match=r"invalid option evaluate\.temperature.*must be > 0"):
+        validate(cfg(*args, "evaluate.temperature=0"))

@@ -245,8 +245,8 @@ def play_levels(policy, spec: EnvSpec, categories: list[str], *, episodes: int =
     "timeout"), return, length, frames.
 
     Every level of ``spec`` is one group of ``episodes`` episodes (sampled actions seeded by (seed, level
-    index), at ``temperature``, see :class:`LevelSeededSampler`); the env is ``spec``'s without reward shaping: the returns are the game's own. ``actions``: each
-    record also holds the episode's ``actions``.
+    index), at ``temperature``, see :class:`LevelSeededSampler`); the env is ``spec``'s without reward
+    shaping: the returns are the game's own. ``actions``: each record also holds the episode's ``actions``.
     """
     from tqdm.auto import tqdm
 

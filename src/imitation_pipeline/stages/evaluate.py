@@ -116,8 +116,6 @@ def run(cfg: DictConfig) -> dict:
         raise UserFacingError("stage=evaluate needs evaluate.checkpoint=<path to a .pt or BC .ckpt checkpoint>")
     if int(e.episodes) < 1:
         raise UserFacingError(f"evaluate.episodes must be >= 1, got {e.episodes}")
-    if not float(e.temperature) > 0:
-        raise UserFacingError(f"evaluate.temperature must be > 0, got {e.temperature}")
     policy, ckpt = load_policy(str(e.checkpoint))
     note = _arch_override_note(cfg, str(ckpt["arch"].get("name")))
     if note:
