@@ -117,6 +117,10 @@ class EvaluateConfig:
     # (v0, v1, v2) and attract files, recursively, detected by content; category = subfolder (`custom` at
     # the top); identical maps count once; other files are listed under `skipped` in the output
     levels_dir: str | None = None
+    # train | val: play the levels a BC checkpoint was trained (validated) on, read from the replay folder
+    # its provenance records (the cheap invariant: does the policy win its own training levels?); null = off.
+    # Not with levels_dir; checkpoints without a recorded split (not stage=bc, or older) are a clear error.
+    bc_levels: str | None = None
     episodes: int = 3  # per level
     # False: actions sampled from the policy (every arm alike). Argmax (True) makes episodes repeat exactly in
     # the deterministic simulator, and a near-tie at a wall (e.g. RIGHT 0.55 vs RIGHT+JUMP 0.43) then repeats

@@ -129,6 +129,7 @@ RULES: dict[str, Check] = {
     "baseline.learning_rate": positive,
     "evaluate.suite": one_of(*SUITES), "evaluate.episodes": at_least(1), "evaluate.max_episode_frames": at_least(1),
     "evaluate.batch_envs": at_least(1), "evaluate.levels_dir": optional(directory), "evaluate.temperature": positive,
+    "evaluate.bc_levels": one_of(None, "train", "val"),
     "suites.train_dir": optional(directory), "suites.eval_dir": optional(directory),
     "compare.confidence": open_unit, "compare.bootstrap_reps": at_least(100),
     "pipeline.frame_skip": optional(at_least(1)), "pipeline.bc_max_epochs": optional(at_least(1)),

@@ -11,6 +11,7 @@ All come from :mod:`npp_sim.levelgen` by seed, so they are byte-identical on eve
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from imitation_pipeline.errors import UserFacingError
 
@@ -69,3 +70,40 @@ def suite_levels(suites_cfg, which: str, folder=None, what: str | None = None) -
 
         return folder_level_set(folder, what or f"suites.{which}_dir")
     return level_set(suites_cfg, which)
+
+
+SPLIT_SIDES = ("train", "val")
+
+
+def bc_split_levels(provenance: Mapping, side: str, checkpoint: str) -> LevelSet:
+    """The levels a BC checkpoint trained (``side="train"``) or validated (``"val"``) on, read from the
+    replay files its provenance records (``split``: see ``training.bc_data.split_record``); the map of
+    each level comes from its replay, its category from the record. ``checkpoint`` names the file in errors."""
+    from npp_sim.formats import DemoFormatError, read_demo
+
+    from imitation_pipeline.errors import CheckpointError, DatasetError
+
+    if side not in SPLIT_SIDES:
+        raise UserFacingError(f"evaluate.bc_levels={side}: expected one of {', '.join(SPLIT_SIDES)}")
+    split = provenance.get("split")
+    if not isinstance(split, Mapping) or not isinstance(split.get(side), Mapping):
+        raise CheckpointError(f"{checkpoint}: records no BC data split (stage=bc checkpoints trained on N++ "
+                              "replays record one since this version); evaluate.bc_levels needs it")
+    root = Path(str(split["replay_dir"]))
+    levels = dict(split[side])
+    if not levels:
+        raise UserFacingError(f"{checkpoint}: its BC {side} split holds no level")
+    maps, names, cats = [], [], []
+    for key, file in levels.items():
+        path = root / str(file)
+        try:
+            demo = read_demo(path)
+        except FileNotFoundError:
+            raise DatasetError(f"{path}: replay of {side} level {key} is missing (the checkpoint was trained "
+                               f"on {root})") from None
+        except (DemoFormatError, OSError) as err:
+            raise DatasetError(f"{path}: replay of {side} level {key} is unreadable ({err})") from None
+        maps.append(bytes(demo.map_data))
+        names.append(str(key))
+        cats.append(str(key).split("/", 1)[0])
+    return LevelSet(maps, names, cats, source=str(root))

@@ -1,8 +1,10 @@
 """``stage=evaluate``: a checkpoint of this project's schema (finetune, baseline or bc) on a level suite.
 
-The suite is a generated one (``evaluate.suite``) or the maps of a folder (``evaluate.levels_dir``,
-see :mod:`imitation_pipeline.rl.folder_suite`); a folder suite's JSON also holds ``levels_dir``,
-``levels`` (file, category, format, entity types the simulator skipped) and ``skipped`` (file, reason).
+The suite is a generated one (``evaluate.suite``), the maps of a folder (``evaluate.levels_dir``,
+see :mod:`imitation_pipeline.rl.folder_suite`), or the levels a BC checkpoint trained or validated on
+(``evaluate.bc_levels=train|val``, from the split its provenance records); a folder suite's JSON also
+holds ``levels_dir``, ``levels`` (file, category, format, entity types the simulator skipped) and
+``skipped`` (file, reason); a BC split's holds ``replay_dir`` and ``levels``.
 
 The policy is rebuilt from the checkpoint's own arch and loaded strictly; the env follows this
 run's ``env`` block (frame skip, reward) with the checkpoint's modalities, and episodes end after
@@ -108,7 +110,7 @@ def run(cfg: DictConfig) -> dict:
 
     from imitation_pipeline.evaluation.runner import play_levels, summarise
     from imitation_pipeline.rl.envs import env_spec
-    from imitation_pipeline.rl.levels import suite_levels
+    from imitation_pipeline.rl.levels import bc_split_levels, suite_levels
 
     torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
     e = cfg.evaluate
@@ -120,9 +122,15 @@ def run(cfg: DictConfig) -> dict:
     note = _arch_override_note(cfg, str(ckpt["arch"].get("name")))
     if note:
         log.warning(f"warning: {note}")
-    levels_dir = e.get("levels_dir")
-    levels = suite_levels(cfg.suites, str(e.suite), levels_dir, "evaluate.levels_dir")
-    suite_name = f"folder {levels_dir}" if levels_dir else f"{e.suite} suite"
+    levels_dir, bc_side = e.get("levels_dir"), e.get("bc_levels")
+    if bc_side and levels_dir:
+        raise UserFacingError("evaluate.bc_levels and evaluate.levels_dir both set: choose one")
+    if bc_side:
+        levels = bc_split_levels(ckpt["provenance"], str(bc_side), str(e.checkpoint))
+        suite_name = f"BC {bc_side} levels of {levels.source}"
+    else:
+        levels = suite_levels(cfg.suites, str(e.suite), levels_dir, "evaluate.levels_dir")
+        suite_name = f"folder {levels_dir}" if levels_dir else f"{e.suite} suite"
     modalities = list(ckpt["arch"]["modalities"])  # the env observes what the checkpoint's policy consumes
     run_cfg = OmegaConf.merge(cfg, {"arch": {"modalities": modalities}, "env": {"observation": modalities}})
     spec = env_spec(run_cfg, levels.maps, levels.names, int(e.max_episode_frames))
@@ -146,10 +154,11 @@ def run(cfg: DictConfig) -> dict:
         "seed": prov.get("seed"),
         "eval_log": prov.get("eval_log"),
         "timesteps": prov.get("timesteps"),
-        "suite": "folder" if levels_dir else str(e.suite),
-        "suite_counts": (_category_counts(levels.categories) if levels_dir
+        "suite": f"bc_{bc_side}" if bc_side else "folder" if levels_dir else str(e.suite),
+        "suite_counts": (_category_counts(levels.categories) if levels_dir or bc_side
                          else OmegaConf.to_container(cfg.suites[str(e.suite)], resolve=True)),
         **(_folder_fields(levels) if levels_dir else {}),
+        **({"replay_dir": levels.source, "levels": list(levels.names)} if bc_side else {}),
         "episodes_per_level": int(e.episodes),
         "deterministic": bool(e.deterministic),
         "temperature": None if bool(e.deterministic) else float(e.temperature),

@@ -124,8 +124,24 @@ def _npp_data(cfg: DictConfig, modalities: list[str], timer=None) -> BCData:
                                     train_levels, train_names, timer=timer, max_share=share,
                                     deterministic=bool(cfg.bc.rollout_deterministic))
     prov = {"dataset_hash": dm.manifest_path.stem.removeprefix("manifest-"), "train_replays": len(dm.train_replays),
-            "val_replays": len(dm.val_replays), "obs_key": dm.manifest_path.parent.name}
+            "val_replays": len(dm.val_replays), "obs_key": dm.manifest_path.parent.name, "split": split_record(dm)}
     return BCData(dm, observation_space(modalities), spaces.Discrete(6), prov, dm.categories, rollout)
+
+
+def split_record(dm) -> dict:
+    """Which levels the run trained and validated on, kept in the checkpoint's provenance so that
+    ``stage=evaluate evaluate.bc_levels=train`` can play exactly them: the replay folder (absolute) and,
+    per side, ``{"<category>/<level_id>": replay file}`` (the first replay of each level: the map is
+    the same in all of them)."""
+    def levels(records) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for r in records:
+            out.setdefault(f"{r['category']}/{r['level_id']}", str(r["file"]))
+        return dict(sorted(out.items()))
+
+    return {"replay_dir": str(Path(dm.replay_dir).resolve()), "split_by": str(dm.split_by),
+            "split_seed": int(dm.split_seed), "val_fraction": float(dm.val_fraction),
+            "train": levels(dm.train_replays), "val": levels(dm.val_replays)}
 
 
 def _pokemon_data(cfg: DictConfig, modalities: list[str]) -> BCData:
