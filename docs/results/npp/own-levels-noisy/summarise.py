@@ -50,20 +50,28 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-fig, ax = plt.subplots(figsize=(6.4, 4.2))
-for key, label, mk in (("training_levels", "its 21 training levels", "o"), ("validation_levels", "its 5 validation levels", "s")):
-    pts = [r for r in rows if r["arm"] != "k24"]  # the 9-epoch k24 run is the under-fitted one
-    x = [r["noisy_per_level"] for r in pts]
-    y = [r[key]["success"] for r in pts]
-    lo = [r[key]["success"] - r[key]["interval_95"][0] for r in pts]
-    hi = [r[key]["interval_95"][1] - r[key]["success"] for r in pts]
-    ax.errorbar(x, y, yerr=[lo, hi], marker=mk, capsize=3, label=label)
-ax.axhline(0.9, color="grey", ls="--", lw=1, label="goal on training levels (0.9)")
-ax.set_xlabel("noisy expert demos per level (+1 clean)")
-ax.set_ylabel("success (8 sampled episodes per level)")
-ax.set_ylim(0, 1)
-ax.set_title("BC on 26 medium/complex levels, seed 0 (n = 1 seed;\nintervals: 95% bootstrap over levels)", fontsize=9)
-ax.legend(fontsize=8)
+fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.0), sharey=True)
+for ax, key, title in ((axes[0], "training_levels", "its 21 training levels"),
+                       (axes[1], "validation_levels", "its 5 validation levels")):
+    for epochs, mk in ((48, "o"), (18, "s"), (9, "^")):
+        pts = [r for r in rows if r["epochs"] == epochs]
+        if not pts:
+            continue
+        acc = ", ".join(f"{r['train_accuracy'] * 100:.1f}%" for r in pts)
+        x = [r["noisy_per_level"] for r in pts]
+        y = [r[key]["success"] for r in pts]
+        lo = [r[key]["success"] - r[key]["interval_95"][0] for r in pts]
+        hi = [r[key]["interval_95"][1] - r[key]["success"] for r in pts]
+        ax.errorbar(x, y, yerr=[lo, hi], marker=mk, capsize=3, label=f"{epochs} epochs (training accuracy {acc})")
+    if key == "training_levels":
+        ax.axhline(0.9, color="grey", ls="--", lw=1, label="goal on training levels (0.9)")
+    ax.set_title(f"{title} (8 sampled episodes each)", fontsize=9)
+    ax.set_xlabel("noisy expert demos per level (+1 clean)")
+    ax.set_xticks([4, 12, 24])
+    ax.set_ylim(0, 1)
+axes[0].set_ylabel("success")
+axes[0].legend(fontsize=7, loc="lower left")
+fig.suptitle("BC on 26 medium/complex levels, seed 0 (n = 1 seed; intervals: 95% bootstrap over levels)", fontsize=9)
 fig.tight_layout()
 fig.savefig(out / "own-levels-noisy.png", dpi=120)
 for r in rows:
