@@ -77,3 +77,31 @@ fig.savefig(out / "own-levels-noisy.png", dpi=120)
 for r in rows:
     print(r["arm"], r["train_samples"], r["epochs"], r["train_accuracy"], r["training_levels"]["success"],
           r["training_levels"]["interval_95"], r["validation_levels"]["success"])
+
+# Part 2: the same question on 60 levels of every category (`full.sh`: `dataset.max_levels=60` of the built-in set, a
+# category-stratified sample, 48 training / 12 validation levels), 4 vs 24 epochs, last checkpoint: the test suite
+# (10 levels per category, 3 episodes) and its own training levels (`evaluate.bc_levels=train`, 2 episodes).
+fit = []
+for name in ("f60e4", "f60e24"):
+    if not (runs / name / "bc_summary.json").is_file():
+        continue
+    s = json.loads((runs / name / "bc_summary.json").read_text())
+    row = {"arm": name, "max_levels": 60, "train_levels": s["train_levels"], "train_samples": s["train_samples"],
+           "epochs": s["epochs"], "train_accuracy": round(s["metrics"]["train/accuracy_epoch"], 3),
+           "val_accuracy": round(s["metrics"]["val/accuracy"], 3), "val_loss": round(s["metrics"]["val/loss"], 3),
+           "seconds": round(s["time_split"]["total"])}
+    for side, key in (("own", "own_training_levels"), ("test", "test_suite")):
+        e = json.loads((runs / f"{name}-ev-{side}" / "evaluation.json").read_text())
+        row[key] = {"macro": round(e["macro"]["success_rate"], 3), "overall": round(e["overall"]["success_rate"], 3),
+                    "interval_95_overall": level_bootstrap(e["episodes"]), "death_rate": round(e["overall"]["death_rate"], 3),
+                    "per_category": {c: round(v["success_rate"], 3) for c, v in e["per_category"].items()},
+                    "episodes": e["overall"]["episodes"]}
+    fit.append(row)
+if fit:
+    (out / "fit-60-levels.json").write_text(json.dumps({"setup": "BC (today's defaults, seed 0, no early stopping, last "
+        "checkpoint) on a category-stratified sample of 60 built-in demo levels (dataset.max_levels=60; 48 training, 12 "
+        "validation levels), 4 vs 24 epochs; evaluated on the test suite (60 levels x 3 sampled episodes) and on its own "
+        "48 training levels (evaluate.bc_levels=train, 2 sampled episodes each); interval: 95% bootstrap over levels",
+        "arms": fit}, indent=1) + "\n")
+    for r in fit:
+        print(r["arm"], r["train_accuracy"], r["own_training_levels"], r["test_suite"]["macro"], r["test_suite"]["interval_95_overall"])
