@@ -1,7 +1,11 @@
-import json, shutil, sys
+import json
+import shutil
+import sys
 from pathlib import Path
+
 sys.path.insert(0, "src")
 from imitation_pipeline.data.npp_datamodule import split_replays
+
 src = Path("/tmp/exp/own/k4"); m = json.load(open(src / "manifest.json"))
 recs = [{"category": r["category"], "level_id": r["level_id"], "file": r["file"]} for r in m["demos"]]
 tr, va = split_replays(recs, 0.2, 0, "level")

@@ -1,6 +1,9 @@
 """Subset of demos/npp: the 26 own-levels levels (medium 0-19, complex 0-5) with their first K noisy demos."""
-import json, shutil, sys
+import json
+import shutil
+import sys
 from pathlib import Path
+
 src = Path(sys.argv[1]); out = Path(sys.argv[2]); k = int(sys.argv[3])
 m = json.load(open(src / "manifest.json"))
 levels = {f"medium_1020000{i:02d}" for i in range(20)} | {f"complex_1030000{i:02d}" for i in range(6)}
