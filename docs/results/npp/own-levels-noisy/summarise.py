@@ -82,11 +82,11 @@ for r in rows:
 # category-stratified sample, 48 training / 12 validation levels), 4 vs 24 epochs, last checkpoint: the test suite
 # (10 levels per category, 3 episodes) and its own training levels (`evaluate.bc_levels=train`, 2 episodes).
 fit = []
-for name in ("f60e4", "f60e24"):
+for name in ("f60e4", "f60e24", "f60e4s1", "f60e24s1"):  # seed 0, then seed 1 (SEED=1 full.sh)
     if not (runs / name / "bc_summary.json").is_file():
         continue
     s = json.loads((runs / name / "bc_summary.json").read_text())
-    row = {"arm": name, "max_levels": 60, "train_levels": s["train_levels"], "train_samples": s["train_samples"],
+    row = {"arm": name, "seed": s["seed"], "max_levels": 60, "train_levels": s["train_levels"], "train_samples": s["train_samples"],
            "epochs": s["epochs"], "train_accuracy": round(s["metrics"]["train/accuracy_epoch"], 3),
            "val_accuracy": round(s["metrics"]["val/accuracy"], 3), "val_loss": round(s["metrics"]["val/loss"], 3),
            "seconds": round(s["time_split"]["total"])}
@@ -104,4 +104,4 @@ if fit:
         "48 training levels (evaluate.bc_levels=train, 2 sampled episodes each); interval: 95% bootstrap over levels",
         "arms": fit}, indent=1) + "\n")
     for r in fit:
-        print(r["arm"], r["train_accuracy"], r["own_training_levels"], r["test_suite"]["macro"], r["test_suite"]["interval_95_overall"])
+        print(r["arm"], r["seed"], r["train_accuracy"], r["own_training_levels"], r["test_suite"]["macro"], r["test_suite"]["interval_95_overall"])
