@@ -60,14 +60,15 @@ def test_evaluate_plays_exactly_the_levels_of_one_side(bc_run, cfg, tmp_path, si
     out = evaluate.run(cfg("stage=evaluate", f"evaluate.checkpoint={ckpt}", f"evaluate.bc_levels={side}",
                            "evaluate.episodes=2", "evaluate.max_episode_frames=40",
                            f"evaluate.output={tmp_path / 'e.json'}"))
-    assert out["suite"] == f"bc_{side}" and out["levels"] == sorted(split)
+    assert out["suite"] == f"bc_{side}" and out["bc_split"]["levels"] == sorted(split)
+    assert out["bc_split"]["side"] == side and "levels" not in out  # "levels" is the folder suites' record list
     assert sorted({ep["level"] for ep in out["episodes"]}) == sorted(split)
     assert len(out["episodes"]) == 2 * len(split)
     counts: dict[str, int] = {}
     for key in split:
         counts[key.split("/")[0]] = counts.get(key.split("/")[0], 0) + 1
     assert out["suite_counts"] == counts
-    assert json.loads((tmp_path / "e.json").read_text())["levels"] == out["levels"]
+    assert json.loads((tmp_path / "e.json").read_text())["bc_split"] == out["bc_split"]
 
 
 def test_a_checkpoint_without_a_split_is_one_clear_error(cfg, tmp_path) -> None:
@@ -79,7 +80,7 @@ def test_a_checkpoint_without_a_split_is_one_clear_error(cfg, tmp_path) -> None:
     assert "\n" not in str(info.value)
 
 
-def test_bc_levels_with_levels_dir_or_an_unknown_side_is_refused(bc_run, cfg, tmp_path) -> None:
+def test_bc_levels_with_levels_dir_or_an_unknown_side_is_refused(bc_run, cfg) -> None:
     from imitation_pipeline.configs.validate import validate
     from imitation_pipeline.stages import evaluate
 
@@ -91,18 +92,16 @@ def test_bc_levels_with_levels_dir_or_an_unknown_side_is_refused(bc_run, cfg, tm
         validate(cfg("stage=evaluate", f"evaluate.checkpoint={ckpt}", "evaluate.bc_levels=test"))
 
 
-def test_a_missing_replay_names_the_file(bc_run, cfg, tmp_path) -> None:
+def test_a_missing_replay_names_the_file(bc_run, cfg) -> None:
     from imitation_pipeline.stages import evaluate
 
     ckpt, demos = bc_run
-    moved = tmp_path / "demos"
-    shutil.copytree(demos, moved)
     split = load_checkpoint(ckpt)["provenance"]["split"]["val"]
     key, file = next(iter(split.items()))
-    (demos / file).rename(moved / (file + ".away"))
+    (demos / file).rename(demos / (file + ".away"))
     try:
         with pytest.raises(DatasetError, match=rf"{file}: replay of val level {key} is missing") as info:
             evaluate.run(cfg("stage=evaluate", f"evaluate.checkpoint={ckpt}", "evaluate.bc_levels=val"))
         assert str(demos) in str(info.value) and "\n" not in str(info.value)
     finally:
-        (moved / (file + ".away")).rename(demos / file)
+        (demos / (file + ".away")).rename(demos / file)

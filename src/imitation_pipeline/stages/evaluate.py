@@ -4,7 +4,7 @@ The suite is a generated one (``evaluate.suite``), the maps of a folder (``evalu
 see :mod:`imitation_pipeline.rl.folder_suite`), or the levels a BC checkpoint trained or validated on
 (``evaluate.bc_levels=train|val``, from the split its provenance records); a folder suite's JSON also
 holds ``levels_dir``, ``levels`` (file, category, format, entity types the simulator skipped) and
-``skipped`` (file, reason); a BC split's holds ``replay_dir`` and ``levels``.
+``skipped`` (file, reason); a BC split's holds ``bc_split`` (side, replay folder, level names).
 
 The policy is rebuilt from the checkpoint's own arch and loaded strictly; the env follows this
 run's ``env`` block (frame skip, reward) with the checkpoint's modalities, and episodes end after
@@ -158,7 +158,8 @@ def run(cfg: DictConfig) -> dict:
         "suite_counts": (_category_counts(levels.categories) if levels_dir or bc_side
                          else OmegaConf.to_container(cfg.suites[str(e.suite)], resolve=True)),
         **(_folder_fields(levels) if levels_dir else {}),
-        **({"replay_dir": levels.source, "levels": list(levels.names)} if bc_side else {}),
+        **({"bc_split": {"side": str(bc_side), "replay_dir": levels.source, "levels": list(levels.names)}}
+           if bc_side else {}),
         "episodes_per_level": int(e.episodes),
         "deterministic": bool(e.deterministic),
         "temperature": None if bool(e.deterministic) else float(e.temperature),
