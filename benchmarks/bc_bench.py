@@ -4,6 +4,8 @@ For each architecture, both loops train the same policy (same initial weights) o
 in-memory tensors with the same batch size and optimizer. The reference is the bare loop
 measured in this run; the figure is Lightning samples/s divided by bare samples/s (goal >= 0.9).
 Time spent waiting for the next batch in the Lightning loop is reported as a share of its time.
+Then simple_cnn at stage=bc's batch size on ``trainer.torch_threads=0`` (every usable core) against one
+thread, as a ratio.
 """
 
 from __future__ import annotations
@@ -43,11 +45,11 @@ def _data(space, n: int):
     return DemoArrays(obs, actions, z, z, z, [], ["x"])
 
 
-def bare_loop(policy, arrays, epochs: int) -> float:
+def bare_loop(policy, arrays, epochs: int, batch: int = BATCH) -> float:
     from imitation_pipeline.data.array_datamodule import ArrayBatches, BatchSampler
 
     opt = torch.optim.AdamW(policy.parameters(), lr=3e-4)
-    ds, sampler = ArrayBatches(arrays), BatchSampler(len(arrays), BATCH, True, 0)
+    ds, sampler = ArrayBatches(arrays), BatchSampler(len(arrays), batch, True, 0)
     policy.set_training_mode(True)
     t0 = time.perf_counter()
     for _ in range(epochs):
@@ -118,4 +120,33 @@ def main() -> dict:
         sb, sl = n * EPOCHS / t_bare, n * EPOCHS / t_l
         results[name] = {"bare": sb, "lightning": sl, "ratio": sl / sb, "data_wait_share": wait / t_l}
         print(f"{name:<13} {sb:>15.0f} {sl:>20.0f} {sl / sb:>6.2f} {wait / t_l:>9.1%}")
+    results["torch_threads"] = threads_figure()
     return results
+
+
+def threads_figure(n: int = 2048, batch: int = 256) -> dict:
+    """simple_cnn at stage=bc's batch size: samples/s with ``trainer.torch_threads=0`` (the usable cores)
+    against one thread (what OMP_NUM_THREADS=1 gave stage=bc before), measured back to back."""
+    from gymnasium import spaces
+    from npp_sim.observation_spec import observation_space
+    from omegaconf import OmegaConf
+
+    from imitation_pipeline.training.bc_module import BCModule
+    from imitation_pipeline.training.trainer import torch_threads
+
+    arch = _arch("simple_cnn")
+    space = observation_space(arch["modalities"])
+    arrays = _data(space, n)
+    auto = torch_threads(OmegaConf.create({"accelerator": "cpu", "devices": 1, "torch_threads": 0}))
+    rate = {}
+    for threads in (1, auto):
+        torch.set_num_threads(threads)
+        torch.manual_seed(0)
+        policy = BCModule(arch, space, spaces.Discrete(6)).policy
+        bare_loop(policy, _data(space, batch * 2), 1, batch)  # warm-up
+        rate[threads] = n / bare_loop(policy, arrays, 1, batch)
+    torch.set_num_threads(1)
+    ratio = rate[auto] / rate[1]
+    print(f"simple_cnn, batch {batch}: {rate[1]:.0f} samples/s on 1 thread, {rate[auto]:.0f} on "
+          f"trainer.torch_threads=0 ({auto} threads): x{ratio:.2f}")
+    return {"threads": auto, "one_thread": rate[1], "auto": rate[auto], "ratio": ratio}

@@ -18,6 +18,7 @@ from omegaconf import OmegaConf
 from imitation_pipeline.data.array_datamodule import BatchSampler, data_device
 from imitation_pipeline.training.callbacks import RolloutEvaluation
 from imitation_pipeline.training.timing import TimeSplit, format_split
+from imitation_pipeline.training.trainer import torch_threads as trainer_threads
 
 ROLLOUTS = ["stage=bc", "arch=simple_cnn", f"dataset.path={DEMOS}"]  # debug=tiny: 3 batches, 1+1 rollout levels
 
@@ -185,6 +186,30 @@ def test_gpu_preset_scales_batch_and_lr() -> None:
     assert scaled_batch_and_lr(gpu) == (1024, pytest.approx(2e-3))  # the default bc.lr 1e-3 x sqrt(4)
 
 
+def test_torch_threads_default_to_the_usable_cores_shared_by_cpu_ranks(monkeypatch) -> None:
+    """trainer.torch_threads=0 uses every core the process may run on (OMP_NUM_THREADS=1, which the
+    Makefile and CI export for worker processes, must not hold BC to one thread); CPU DDP ranks share them."""
+    from imitation_pipeline.training import trainer as tr
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setattr(tr, "usable_cores", lambda: 8)
+
+    def threads(**t):
+        return tr.torch_threads(OmegaConf.create({"accelerator": "cpu", "devices": 1, **t}))
+
+    assert threads() == 8 and threads(torch_threads=0) == 8 and threads(torch_threads=3) == 3
+    assert threads(devices=2) == 4 and threads(devices=3) == 2 and threads(devices=16) == 1
+    assert threads(devices=-1) == 8  # -1 on the CPU is one process
+    assert threads(accelerator="gpu", devices=4) == 8  # the GPU ranks' host threads are not split
+
+
+def test_usable_cores_follow_the_affinity_mask() -> None:
+    from imitation_pipeline.training.trainer import usable_cores
+
+    expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert usable_cores() == expected >= 1
+
+
 def _run(args: list[str], cwd) -> subprocess.CompletedProcess:
     return run_cli([*args, "debug=tiny"], cwd)
 
@@ -219,6 +244,7 @@ def test_summary_has_time_split_and_last_checkpoint_follows_every_epoch(cfg, tmp
     assert 0 < split["optimizer_share"] < 1
     assert sum(m.startswith("time_split (s): ") for m in caplog.messages) == 1
     assert len(s["rollouts"]) == 2 and s["best_score"] == 0.0
+    assert s["torch_threads"] == torch.get_num_threads() == trainer_threads(cfg(*ROLLOUTS).trainer)
     last = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
     assert last["global_step"] == s["global_step"] == 6
     assert torch.load(run / "checkpoints" / "best.ckpt", weights_only=True)["global_step"] == 3

@@ -13,7 +13,6 @@ evaluation on held-out levels and the TimeSplit that writes ``time_split`` into 
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from atomic_files import write_json_atomic
@@ -57,7 +56,6 @@ def _resume_path(cfg: DictConfig) -> str | None:
 def run(cfg: DictConfig, extra_callbacks: list | None = None) -> dict:
     """Train; ``extra_callbacks``: more Lightning callbacks (the GPU check's probes)."""
     import lightning as L
-    import torch
     from hydra.utils import instantiate
 
     from imitation_pipeline.checkpoint import provenance
@@ -77,7 +75,7 @@ def run(cfg: DictConfig, extra_callbacks: list | None = None) -> dict:
                  f"lr_scaling={cfg.trainer.lr_scaling})")
         cfg = OmegaConf.merge(cfg, {"bc": {"batch_size": batch_size, "lr": lr}})
     tr.check_accelerator(cfg.trainer)
-    torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
+    threads = tr.set_torch_threads(cfg.trainer)
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     run_dir = Path(cfg.run_dir)
     arch = OmegaConf.to_container(cfg.arch, resolve=True)
@@ -134,6 +132,7 @@ def run(cfg: DictConfig, extra_callbacks: list | None = None) -> dict:
         "batch_size": int(cfg.bc.batch_size),
         "lr": float(cfg.bc.lr),
         "world_size": int(trainer.world_size),
+        "torch_threads": threads,
         "metrics": metrics,
         "rollouts": list(getattr(data.rollout, "history", [])),
     }

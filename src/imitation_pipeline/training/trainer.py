@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from imitation_pipeline.errors import UserFacingError
 
 # trainer.* options read by stage=bc, not Trainer arguments
-PIPELINE_KEYS = ("batch_scale", "lr_scaling", "channels_last", "data_on_device")
+PIPELINE_KEYS = ("batch_scale", "lr_scaling", "channels_last", "data_on_device", "torch_threads")
 
 
 def build_logger(cfg: DictConfig):
@@ -115,6 +115,33 @@ def check_accelerator(t: DictConfig) -> None:
             raise UserFacingError(f"trainer.accelerator={t.accelerator}, but torch {torch.__version__} sees "
                                   "no CUDA device (use trainer=cpu, or trainer.accelerator=cpu with trainer=ddp)")
         torch.set_float32_matmul_precision("high")
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def torch_threads(t) -> int:
+    """``trainer.torch_threads``, resolved: N as set; 0 = the usable cores, shared among the ranks that
+    train on this machine's CPU (``trainer=ddp trainer.accelerator=cpu trainer.devices=N``)."""
+    n = int(t.get("torch_threads", 0) or 0)
+    if n > 0:
+        return n
+    ranks = trainer_devices(t) if str(t.accelerator) == "cpu" else 1
+    return max(1, usable_cores() // max(1, ranks))
+
+
+def set_torch_threads(t) -> int:
+    """Set torch's intra-op threads from ``trainer.torch_threads``; returns the number set."""
+    import torch
+
+    n = torch_threads(t)
+    torch.set_num_threads(n)
+    return n
 
 
 def trainer_devices(t) -> int:
