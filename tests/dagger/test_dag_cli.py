@@ -59,6 +59,10 @@ def test_dagger_on_the_standin_two_iterations(cfg, tmp_path) -> None:
     assert (run / RUN_CONFIG).is_file()  # the run keeps its own config (dagger.report replays from it)
     summary = json.loads((run / "dagger_summary.json").read_text())
     assert summary == json.loads(json.dumps(returned))
+    import torch
+
+    from imitation_pipeline.training.trainer import usable_cores
+    assert summary["torch_threads"] == torch.get_num_threads() == usable_cores()  # trainer.torch_threads=0
     its = summary["iterations"]
     assert [it["beta"] for it in its] == [1.0, 0.5]
     assert [it["dataset_size"] for it in its] == [24, 48]

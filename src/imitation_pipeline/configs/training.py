@@ -33,7 +33,7 @@ class TrainerConfig:
     lr_scaling: str = "sqrt"  # ... and bc.lr x sqrt(batch_scale) (sqrt | linear | none)
     channels_last: bool = False  # NHWC convolution weights on a GPU (pays under AMP on tensor cores)
     data_on_device: str = "auto"  # auto (on a GPU when the data takes <= half its free memory) | always | never
-    # torch's intra-op threads in stage=bc: 0 = the cores this process may use (split among CPU DDP ranks),
+    # torch's intra-op threads in stage=bc and stage=dagger: 0 = the cores this process may use (split among CPU DDP ranks),
     # N = N. Not OMP_NUM_THREADS: the Makefile and CI set that to 1 for worker processes and libraries,
     # and one thread trains BC at about half the speed of two on a 2-core machine (README "Throughput / GPU").
     torch_threads: int = 0

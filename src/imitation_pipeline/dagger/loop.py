@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -39,6 +38,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from imitation_pipeline.dagger.report import RUN_CONFIG
 from imitation_pipeline.errors import UserFacingError
+from imitation_pipeline.training.trainer import set_torch_threads, torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,6 @@ def retrain(module, optimizer, aggregate, epochs: int, batch_size: int, rng: np.
 
 def train_dagger(cfg: DictConfig) -> dict:
     """The whole DAgger run of ``cfg`` (``stage=dagger``); returns and writes ``dagger_summary.json``."""
-    import torch
 
     from imitation_pipeline.checkpoint import provenance, save_checkpoint
     from imitation_pipeline.dagger.dataset import Aggregate
@@ -153,7 +152,7 @@ def train_dagger(cfg: DictConfig) -> dict:
     from imitation_pipeline.dagger.experts import make_expert
     from imitation_pipeline.dagger.schedule import betas_from_config
 
-    torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
+    set_torch_threads(cfg.trainer)  # the retraining is BC: every usable core (trainer.torch_threads)
     dcfg = cfg.dagger
     seed = int(cfg.seed)
     run_dir = Path(cfg.run_dir)
@@ -264,6 +263,7 @@ def _summary(cfg, arch, expert, history, best_path) -> dict:
         "expert": expert.name,
         "arch": arch["name"],
         "seed": int(cfg.seed),
+        "torch_threads": torch_threads(cfg.trainer),
         "dagger": OmegaConf.to_container(cfg.dagger, resolve=True),
         "iterations": [{k: ({kk: vv for kk, vv in v.items() if kk != "episodes"} if k == "eval" else v)
                         for k, v in h.items()} for h in history],
