@@ -21,14 +21,15 @@ RESULTS = HERE.parent
 
 
 def level_bootstrap(episodes, reps=10000, seed=0):
-    """95% percentile interval of the episode success rate, levels resampled with replacement."""
-    by = defaultdict(list)
+    """95% interval of the episode success rate over levels resampled with replacement (the project's percentiles)."""
+    from imitation_pipeline.evaluation.stats import percentile_interval
+
+    wins = defaultdict(list)
     for ep in episodes:
-        by[ep["level"]].append(float(ep["success"]))
-    rates = np.array([np.mean(v) for v in by.values()])
-    rng = np.random.default_rng(seed)
-    means = rates[rng.integers(0, len(rates), (reps, len(rates)))].mean(1)
-    return [round(float(np.percentile(means, 2.5)), 3), round(float(np.percentile(means, 97.5)), 3)]
+        wins[ep["level"]].append(float(ep["success"]))
+    per_level = np.array([np.mean(w) for w in wins.values()])
+    draws = np.random.default_rng(seed).integers(0, len(per_level), (reps, len(per_level)))
+    return [round(float(x), 3) for x in percentile_interval(per_level[draws].mean(1))]
 
 
 def evaluation(path: Path) -> dict:
