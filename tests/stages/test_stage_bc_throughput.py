@@ -203,11 +203,17 @@ def test_torch_threads_default_to_the_usable_cores_shared_by_cpu_ranks(monkeypat
     assert threads(accelerator="gpu", devices=4) == 8  # the GPU ranks' host threads are not split
 
 
-def test_usable_cores_follow_the_affinity_mask() -> None:
-    from imitation_pipeline.training.trainer import usable_cores
+def test_usable_cores_follow_the_affinity_mask(monkeypatch) -> None:
+    """A process pinned to 2 of 16 cores gets 2 threads; without an affinity call, the core count."""
+    from imitation_pipeline.training import trainer as tr
 
-    expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    assert usable_cores() == expected >= 1
+    monkeypatch.setattr(tr.os, "cpu_count", lambda: 16)
+    monkeypatch.setattr(tr.os, "sched_getaffinity", lambda pid: {0, 5}, raising=False)
+    assert tr.usable_cores() == 2
+    monkeypatch.delattr(tr.os, "sched_getaffinity")
+    assert tr.usable_cores() == 16
+    monkeypatch.setattr(tr.os, "cpu_count", lambda: None)  # unknown: one
+    assert tr.usable_cores() == 1
 
 
 def _run(args: list[str], cwd) -> subprocess.CompletedProcess:

@@ -145,7 +145,6 @@ def retrain(module, optimizer, aggregate, epochs: int, batch_size: int, rng: np.
 
 def train_dagger(cfg: DictConfig) -> dict:
     """The whole DAgger run of ``cfg`` (``stage=dagger``); returns and writes ``dagger_summary.json``."""
-
     from imitation_pipeline.checkpoint import provenance, save_checkpoint
     from imitation_pipeline.dagger.dataset import Aggregate
     from imitation_pipeline.dagger.envs import evaluate, make_task
