@@ -254,6 +254,15 @@ def load_checkpoint(
     return ckpt
 
 
+def load_policy_weights(policy: Any, path: str | os.PathLike, arch: Mapping[str, Any]) -> dict:
+    """Load checkpoint ``path``'s ``policy_state_dict`` into ``policy`` (strict: every key accounted for) after
+    checking that its arch and spaces are this policy's; returns the checkpoint."""
+    ckpt = load_checkpoint(path, expect_arch=arch, expect_observation_space=policy.observation_space,
+                           expect_action_space=policy.action_space)
+    policy.load_state_dict(ckpt["policy_state_dict"], strict=True)
+    return ckpt
+
+
 def _as_description(space: Any) -> dict:
     from gymnasium import spaces
 

@@ -76,6 +76,11 @@ class BCConfig:
     # <run_dir>/evaluation.json, as stage=evaluate does; null = no evaluation
     evaluate_suite: str | None = None
     checkpoint_pointer: str = "${cache_root}/latest/bc-${arch.name}-seed${seed}.json"
+    # start from the policy weights of this checkpoint (project schema, same arch and spaces) with a fresh
+    # optimizer, learning-rate schedule and epoch count: a longer fit without paying again for the first
+    # one. Refused when it was trained on this run's validation levels. (resume=true instead continues a
+    # run with its own schedule.)
+    initial_checkpoint: str | None = None
     # DQN-BC hybrid (off when td_weight = 0): loss += td_weight * TD error of the policy's action logits
     # read as Q-values, against a target copy of the policy refreshed every target_update_every steps,
     # on transitions sampled from a replay buffer of the demonstrations (needs rewards: pokemon_npz).

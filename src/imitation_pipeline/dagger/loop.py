@@ -59,14 +59,6 @@ def build_module(arch: dict, task, dcfg, seed: int):
     return module, module.configure_optimizers()
 
 
-def load_initial(module, path: str, arch: dict, task) -> None:
-    from imitation_pipeline.checkpoint import load_checkpoint
-
-    ckpt = load_checkpoint(path, expect_arch=arch, expect_observation_space=task.observation_space,
-                           expect_action_space=task.action_space)
-    module.policy.load_state_dict(ckpt["policy_state_dict"], strict=True)
-
-
 def raw_observation(env, obs):
     """What the expert sees: the game's frame for Pokemon (the wrapper keeps it), else the obs itself."""
     raw = getattr(env, "raw_observation", None)
@@ -145,7 +137,7 @@ def retrain(module, optimizer, aggregate, epochs: int, batch_size: int, rng: np.
 
 def train_dagger(cfg: DictConfig) -> dict:
     """The whole DAgger run of ``cfg`` (``stage=dagger``); returns and writes ``dagger_summary.json``."""
-    from imitation_pipeline.checkpoint import provenance, save_checkpoint
+    from imitation_pipeline.checkpoint import load_policy_weights, provenance, save_checkpoint
     from imitation_pipeline.dagger.dataset import Aggregate
     from imitation_pipeline.dagger.envs import evaluate, make_task
     from imitation_pipeline.dagger.experts import make_expert
@@ -169,7 +161,7 @@ def train_dagger(cfg: DictConfig) -> dict:
                          frame_skip=int(cfg.env.frame_skip) if cfg.env.name == "npp" else 1)
     module, optimizer = build_module(arch, task, dcfg, seed)
     if dcfg.initial_checkpoint:
-        load_initial(module, str(dcfg.initial_checkpoint), arch, task)
+        load_policy_weights(module.policy, str(dcfg.initial_checkpoint), arch)
     rng = np.random.default_rng(seed)
     aggregate = Aggregate()
     data_digest = hashlib.sha256()

@@ -53,6 +53,24 @@ def _resume_path(cfg: DictConfig) -> str | None:
     return last
 
 
+def load_initial_weights(cfg: DictConfig, module, arch: dict, split: dict | None) -> None:
+    """``bc.initial_checkpoint``: its policy weights into ``module`` (arch and spaces checked, every key
+    loaded). Refused where its own BC split trained on a level this run validates on (a leak)."""
+    from imitation_pipeline.checkpoint import load_policy_weights
+
+    path = str(cfg.bc.initial_checkpoint)
+    ckpt = load_policy_weights(module.policy, path, arch)
+    earlier = ckpt["provenance"].get("split")
+    if isinstance(earlier, dict) and isinstance(split, dict):
+        leaked = sorted(set(earlier.get("train") or {}) & set(split.get("val") or {}))
+        if leaked:
+            raise UserFacingError(
+                f"{path}: bc.initial_checkpoint was trained on {len(leaked)} of this run's validation levels "
+                f"(e.g. {leaked[0]}); use its split (dataset.split_seed={earlier.get('split_seed')}, "
+                f"split_by={earlier.get('split_by')})")
+    log.info(f"bc: initial weights from {path}")
+
+
 def run(cfg: DictConfig, extra_callbacks: list | None = None) -> dict:
     """Train; ``extra_callbacks``: more Lightning callbacks (the GPU check's probes)."""
     import lightning as L
@@ -80,11 +98,17 @@ def run(cfg: DictConfig, extra_callbacks: list | None = None) -> dict:
     run_dir = Path(cfg.run_dir)
     arch = OmegaConf.to_container(cfg.arch, resolve=True)
     resume_from = _resume_path(cfg)
+    initial = cfg.bc.get("initial_checkpoint")
+    if initial and resume_from:
+        raise UserFacingError("resume=true and bc.initial_checkpoint both set: choose one (resume continues "
+                              "this run's schedule, initial_checkpoint starts a new one from those weights)")
 
     data = datamodule_for(cfg, list(arch["modalities"]), timer)
     dm = data.dm
     dm.data_on_device = str(cfg.trainer.get("data_on_device", "auto"))
     prov = dict(data.provenance)
+    if initial:
+        prov["initial_checkpoint"] = str(Path(str(initial)).resolve())
     module = (data.module_class or BCModule)(
         arch, data.observation_space, data.action_space, lr=float(cfg.bc.lr), weight_decay=float(cfg.bc.weight_decay),
         entropy_coef=float(cfg.bc.entropy_coef),
@@ -94,6 +118,8 @@ def run(cfg: DictConfig, extra_callbacks: list | None = None) -> dict:
         provenance=provenance(prov.pop("dataset_hash"), seed=int(cfg.seed), **prov),
         channels_last=bool(cfg.trainer.get("channels_last", False)), **data.module_kwargs,
     )
+    if initial:
+        load_initial_weights(cfg, module, arch, prov.get("split"))
 
     monitor = str(cfg.bc.monitor)
     if monitor.startswith("rollout/") and data.rollout is None:
@@ -133,6 +159,7 @@ def run(cfg: DictConfig, extra_callbacks: list | None = None) -> dict:
         "lr": float(cfg.bc.lr),
         "world_size": int(trainer.world_size),
         "torch_threads": threads,
+        "initial_checkpoint": prov.get("initial_checkpoint"),
         "metrics": metrics,
         "rollouts": list(getattr(data.rollout, "history", [])),
     }
