@@ -24,6 +24,7 @@ BAD = [
     ("ppo.vec_env=fast", "ppo.vec_env=fast: must be one of auto, subproc, dummy"),
     ("generate.workers=0", "generate.workers=0: must be >= 1"),
     ("trainer.torch_threads=-1", "trainer.torch_threads=-1: must be >= 0"),
+    ("ppo.update_threads=-1", "ppo.update_threads=-1: must be >= 0"),
     ("env.lr_rule=right_wins", "env.lr_rule=right_wins: must be one of cancel, left_wins"),
     ("compare.confidence=1.5", "compare.confidence=1.5: must be in (0, 1)"),
     ("compare.bootstrap_reps=5", "compare.bootstrap_reps=5: must be >= 100"),

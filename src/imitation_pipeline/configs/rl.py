@@ -62,6 +62,10 @@ class PPOConfig:
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
     target_kl: float | None = None
+    # torch threads of PPO's gradient updates (the env workers wait then): 0 = every core this process may use,
+    # N = N. Rollouts keep OMP_NUM_THREADS (1 from the Makefile): the env workers own the other cores then.
+    # 1 repeats runs made before this option (a different thread count changes float sums).
+    update_threads: int = 0
     eval_freq: int = 4096  # env steps between evaluations on the held-out train-suite levels (also at step 0)
     eval_episodes: int = 1  # per held-out level
     # sampled actions (False) or argmax (True) in the held-out evaluations; see EvaluateConfig.deterministic

@@ -93,6 +93,7 @@ RULES: dict[str, Check] = {
     "trainer.log_every_n_steps": at_least(1), "trainer.batch_scale": at_least(1),
     "trainer.lr_scaling": one_of("sqrt", "linear", "none"), "trainer.data_on_device": one_of("auto", "always", "never"),
     "trainer.torch_threads": at_least(0),
+    "ppo.update_threads": at_least(0),
     # stages
     "verify.lr_rule": one_of(*LR_RULES), "verify.max_frames": at_least(0),
     "generate.stride": at_least(1), "generate.lr_rule": one_of(*LR_RULES), "generate.max_frames": at_least(1),

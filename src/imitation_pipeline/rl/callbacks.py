@@ -3,6 +3,8 @@
 * :class:`TrainingPhases`: before each PPO update, freeze parameters by env step: the value-head
   warm-up (only ``value_net`` and the value MLP train: the policy's learning rate is effectively 0)
   and the frozen features extractor. Frozen parameters get no gradient, so Adam leaves them alone.
+* :class:`UpdateThreads`: every usable core for the gradient updates, one thread (``OMP_NUM_THREADS``)
+  while the env workers step the envs.
 * :class:`HeldOutEval`: the held-out levels played through the one rollout loop (seeded per level), also
   at step 0 (the pretrained policy's starting point), writing ``eval_log.json`` after every evaluation
   and a best checkpoint in the project's schema (best success rate, then return).
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import torch
 from atomic_files import write_json_atomic
 from stable_baselines3.common.callbacks import BaseCallback
 
@@ -46,6 +49,27 @@ class TrainingPhases(BaseCallback):
     def _on_training_end(self) -> None:
         for p in self.model.policy.parameters():
             p.requires_grad_(True)
+
+    def _on_step(self) -> bool:
+        return True
+
+
+class UpdateThreads(BaseCallback):
+    """Torch threads by phase: ``update`` for PPO's gradient steps (every env worker waits then), ``rollout``
+    while the workers step the envs and this process only runs the policy on a few observations."""
+
+    def __init__(self, update: int, rollout: int):
+        super().__init__()
+        self.update, self.rollout = max(1, int(update)), max(1, int(rollout))
+
+    def _on_rollout_start(self) -> None:
+        torch.set_num_threads(self.rollout)
+
+    def _on_rollout_end(self) -> None:  # SB3 calls train() next
+        torch.set_num_threads(self.update)
+
+    def _on_training_end(self) -> None:
+        torch.set_num_threads(self.rollout)
 
     def _on_step(self) -> bool:
         return True

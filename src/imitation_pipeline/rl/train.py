@@ -26,6 +26,7 @@ from atomic_files import write_json_atomic
 from omegaconf import DictConfig, OmegaConf
 
 from imitation_pipeline.errors import CheckpointError, UserFacingError
+from imitation_pipeline.training.trainer import usable_cores
 
 from .envs import env_spec, make_train_env
 from .levels import suite_levels
@@ -75,8 +76,10 @@ def train_ppo(cfg: DictConfig, stage: str) -> dict:
 
     if stage not in ("finetune", "baseline"):
         raise ValueError(stage)
-    torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
     p = cfg.ppo
+    threads = {"rollout": max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))),
+               "update": int(p.update_threads) or usable_cores()}
+    torch.set_num_threads(threads["rollout"])
     seed, run_dir = int(cfg.seed), Path(cfg.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     arch = OmegaConf.to_container(cfg.arch, resolve=True)
@@ -99,7 +102,7 @@ def train_ppo(cfg: DictConfig, stage: str) -> dict:
     info: dict = {"stage": stage, "arch": arch["name"], "seed": seed, "learning_rate": lr,
                   "ent_coef": float(model.ent_coef),
                   "train_levels": len(train_levels), "eval_levels": len(eval_levels),
-                  "train_dir": train_levels.source, "eval_dir": eval_levels.source}
+                  "train_dir": train_levels.source, "eval_dir": eval_levels.source, "torch_threads": threads}
     if demo_report is not None:
         info["demo_starts"] = {"share": spec.demo_start_prob, **demo_report}
     dataset_hash, callbacks = None, []
@@ -125,7 +128,9 @@ def train_ppo(cfg: DictConfig, stage: str) -> dict:
 
         callbacks.append(RewardParts())
         info.update(reward_shaping=str(cfg.env.reward_shaping), shaping_distance_px=float(cfg.env.shaping_distance_px))
-    from .callbacks import HeldOutEval
+    from .callbacks import HeldOutEval, UpdateThreads
+
+    callbacks.append(UpdateThreads(threads["update"], threads["rollout"]))
 
     ckpt_dir = run_dir / "checkpoints"
     eval_log = run_dir / "eval_log.json"
