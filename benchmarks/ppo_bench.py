@@ -4,7 +4,8 @@ Same policy (simple_cnn, the default arch), same PPO settings, same ``n_envs`` a
 the null env returns a fixed observation and ends episodes after a fixed number of steps, so the
 ratio ``real / null`` is the fraction of PPO's speed the simulator + observation builder leave
 (goal >= 0.8: the env is not the bottleneck of training). Also reward shaping on vs off
-(``env.reward_shaping=path_progress``, the default, same run; goal >= 0.9).
+(``env.reward_shaping=path_progress``, the default, same run; goal >= 0.9), and PPO's gradient updates on every
+usable core (``ppo.update_threads=0``, the default) vs on one thread (runs before that option), rollouts on one.
 
 Both are timed after a warm-up ``learn`` (numba JIT / cache load, worker start-up). Environment
 variables: ``PPO_BENCH_STEPS`` (timed env steps, default 4096), ``PPO_BENCH_ENVS`` (default 2),
@@ -42,11 +43,12 @@ def _null_env_factory(observation_space, action_space, episode_steps: int = 200)
     return NullEnv
 
 
-def _steps_per_second(make_env, n_envs: int, steps: int, arch: dict) -> float:
+def _steps_per_second(make_env, n_envs: int, steps: int, arch: dict, update_threads: int = 1) -> float:
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
     from imitation_pipeline.configs.rl import PPOConfig
+    from imitation_pipeline.rl.callbacks import UpdateThreads
     from imitation_pipeline.rl.ppo import build_ppo
 
     cfg = PPOConfig()
@@ -54,9 +56,10 @@ def _steps_per_second(make_env, n_envs: int, steps: int, arch: dict) -> float:
     try:
         model = build_ppo(cfg, arch, env, learning_rate=cfg.learning_rate, seed=0)
         rollout = cfg.n_steps * n_envs
-        model.learn(rollout)  # warm-up: JIT / cache load in the workers, first update
+        threads = UpdateThreads(update_threads, 1)
+        model.learn(rollout, callback=threads)  # warm-up: JIT / cache load in the workers, first update
         t0 = time.perf_counter()
-        model.learn(max(steps, rollout), reset_num_timesteps=False)
+        model.learn(max(steps, rollout), reset_num_timesteps=False, callback=threads)
         return (model.num_timesteps - rollout) / (time.perf_counter() - t0)
     finally:
         env.close()
@@ -95,6 +98,12 @@ def main() -> None:
     shaped_sps = _steps_per_second(shaped, n_envs, steps, arch)
     print(f"  NppEnv + path_progress shaping (the default): {shaped_sps:8.1f} env steps/s")
     print(f"  ratio shaping on / off: {shaped_sps / real_sps:.2f} (goal >= 0.90)")
+    from imitation_pipeline.training.trainer import usable_cores
+
+    cores = usable_cores()
+    threaded_sps = _steps_per_second(shaped, n_envs, steps, arch, update_threads=cores)
+    print(f"  the same, updates on {cores} threads (ppo.update_threads=0, the default): {threaded_sps:8.1f} env steps/s")
+    print(f"  ratio updates on {cores} threads / on 1: {threaded_sps / shaped_sps:.2f}")
 
 
 if __name__ == "__main__":
