@@ -111,3 +111,30 @@ def test_dagger_with_a_crashing_oracle_is_one_line(tmp_path, cli) -> None:
     assert lines[-1].startswith("error: oracle ") and "exited with status 4" in lines[-1]
     assert "tokenizer exploded" in lines[-1]
     assert "Traceback (most recent call last)" not in proc.stderr
+
+
+def test_dagger_starts_from_an_initial_checkpoint(cfg, tmp_path) -> None:
+    """dagger.initial_checkpoint loads every weight (at lr 1e-12 the run ends where it started, not on a fresh
+    initialisation); one of another arch is a one-line error naming the file."""
+    from imitation_pipeline.errors import CheckpointError
+    from imitation_pipeline.stages import dagger
+
+    common = ["stage=dagger", "env=pokemon_standin", "arch=simple_cnn", "dagger.iterations=1", "env.eval_episodes=1",
+              "env.eval_max_steps=4", "env.rows=12", "env.cols=16"]
+    first = tmp_path / "first"
+    dagger.run(cfg(*common, "seed=0", f"run_dir={first}"))
+    start = first / "checkpoints" / "last.ckpt"
+    weights = {}
+    for name, extra in (("cont", [f"dagger.initial_checkpoint={start}"]), ("fresh", [])):
+        dagger.run(cfg(*common, "seed=1", "dagger.lr=1e-12", f"run_dir={tmp_path / name}", *extra))
+        weights[name] = load_checkpoint(tmp_path / name / "checkpoints" / "last.ckpt")["policy_state_dict"]
+    ref = load_checkpoint(start)["policy_state_dict"]
+
+    def gap(a: dict) -> float:
+        return max(float((a[k].float() - ref[k].float()).abs().max()) for k in ref if ref[k].numel())
+
+    assert gap(weights["cont"]) < 1e-6 and gap(weights["fresh"]) > 1e-2
+    with pytest.raises(CheckpointError) as err:
+        dagger.run(cfg(*common, "arch=impala_cnn", f"dagger.initial_checkpoint={start}",
+                       f"run_dir={tmp_path / 'other'}"))
+    assert str(start) in str(err.value) and "\n" not in str(err.value)
