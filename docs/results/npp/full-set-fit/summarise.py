@@ -147,7 +147,7 @@ if continued and "own_training_levels" in continued["last"]:
     y = c["own_training_levels"]["overall"]
     a2.errorbar([c["train_accuracy"]], [y], yerr=[[y - lo], [hi - y]], fmt="X", ms=11, capsize=3, color="navy",
                 label=f"420 levels, continued to epoch {c['epoch']}, last checkpoint")
-a2.axhline(0.9, color="gray", ls=":", lw=1)
+a2.axhline(0.9, color="gray", ls=":", lw=1, label="goal: 0.9 of its training levels")
 a2.set_xlabel("training accuracy (last epoch of the checkpoint)")
 a2.set_ylabel("success on its own training levels (sampled)")
 a2.set_ylim(0, 1)
